@@ -1,0 +1,75 @@
+// The basic-block engine (the default): a block of straight-line code, up to a control
+// transfer, a system or CSR instruction, the end of its page or kMaxBlockInsns instructions, is
+// decoded once into a compact array of operations, each holding the address of its handler
+// (computed goto) and its decoded operands. Blocks are found by physical address, through a
+// jump cache keyed by virtual address for the current translation; a block remembers its
+// successors and jumps straight to them (chaining) while the translation is unchanged; and a
+// block counts its instructions once, not once per instruction.
+//
+// Bounds: interrupts, the budget and stop requests are checked between blocks, so a loop
+// inside a block delays them by at most kMaxBlockInsns instructions; anything that can make an
+// interrupt pending or change translation or code (CSR writes, device accesses, code
+// invalidation) ends the block right after the instruction that did it (Hart::request_sync).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "core/engines/code_invalidation.hpp"
+#include "core/engines/engine.hpp"
+
+namespace hartbox {
+
+class BlockEngine final : public Engine, private CodeInvalidation {
+ public:
+  static constexpr unsigned kMaxBlockInsns = 128;
+
+  std::string_view name() const override { return "block"; }
+  SliceResult run(Hart& hart, uint64_t budget) override;
+
+  struct Stats {
+    uint64_t blocks_built = 0, lookups = 0, jump_cache_hits = 0, chained = 0, invalidations = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Op {
+    const void* handler;
+    isa::DecodedInsn insn;
+    uint32_t offset;  // from the block's first instruction
+  };
+  struct Block {
+    uint64_t paddr = 0;
+    std::vector<Op> ops;
+    // Successor blocks by their start pc, valid while `link_stamp` matches (same translation
+    // epoch and no block dropped since they were made).
+    std::array<uint64_t, 2> next_pc{~uint64_t{0}, ~uint64_t{0}};
+    std::array<Block*, 2> next{nullptr, nullptr};
+    uint64_t link_epoch = ~uint64_t{0};
+    uint64_t link_generation = ~uint64_t{0};
+  };
+  struct JumpCacheEntry {
+    uint64_t pc = ~uint64_t{0};
+    uint64_t epoch = 0;
+    uint64_t generation = 0;
+    Block* block = nullptr;
+  };
+
+  // The block starting at `pc`, built on first use; null if code at `pc` cannot be cached (not
+  // in RAM, or an instruction crossing into the next page). Raises fetch faults.
+  Block* lookup(Hart& hart, uint64_t pc, const void* const* handlers);
+  Block* build(Hart& hart, uint64_t pc, uint64_t paddr, const uint8_t* host_page, const void* const* handlers);
+  void drop_page(uint64_t page_number) override;
+  void drop_all() override;
+
+  std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;      // by physical start address
+  std::unordered_map<uint64_t, std::vector<uint64_t>> page_blocks_;  // page number -> block starts
+  std::vector<std::unique_ptr<Block>> retired_blocks_;  // dropped while possibly executing
+  std::array<JumpCacheEntry, 4096> jump_cache_{};
+  uint64_t generation_ = 0;  // counts drops, so links to dropped blocks are never followed
+  Stats stats_;
+};
+
+}  // namespace hartbox

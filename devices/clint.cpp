@@ -1,0 +1,85 @@
+#include "devices/clint.hpp"
+
+#include <limits>
+
+namespace hartbox {
+
+Clint::Clint(std::vector<Hart*> harts, uint64_t insns_per_tick)
+    : harts_(std::move(harts)), mtimecmp_(harts_.size(), std::numeric_limits<uint64_t>::max()),
+      insns_per_tick_(insns_per_tick ? insns_per_tick : 1) {}
+
+uint64_t Clint::mtime() const { return harts_.front()->instret / insns_per_tick_ + offset_; }
+
+namespace {
+// Sub-word access to a 64-bit register: RV32 software reads mtime in two halves.
+bool read_part(uint64_t reg, uint64_t offset_in_reg, unsigned size, uint64_t& value) {
+  if (offset_in_reg + size > 8) return false;
+  value = reg >> (8 * offset_in_reg);
+  if (size < 8) value &= (uint64_t{1} << (8 * size)) - 1;
+  return true;
+}
+uint64_t write_part(uint64_t reg, uint64_t offset_in_reg, unsigned size, uint64_t value) {
+  const uint64_t mask = size == 8 ? ~uint64_t{0} : ((uint64_t{1} << (8 * size)) - 1) << (8 * offset_in_reg);
+  return (reg & ~mask) | ((value << (8 * offset_in_reg)) & mask);
+}
+}  // namespace
+
+bool Clint::read(uint64_t offset, unsigned size, uint64_t& value) {
+  if (offset < 0x4000) {
+    const uint64_t hart = offset / 4;
+    if (hart >= harts_.size()) return value = 0, true;
+    return read_part((harts_[hart]->mip() & irq::MSIP) ? 1 : 0, offset % 4, size, value);
+  }
+  if (offset >= 0x4000 && offset < 0xbff8) {
+    const uint64_t hart = (offset - 0x4000) / 8;
+    if (hart >= harts_.size()) return value = 0, true;
+    return read_part(mtimecmp_[hart], (offset - 0x4000) % 8, size, value);
+  }
+  if (offset >= 0xbff8 && offset < 0xc000) return read_part(mtime(), offset - 0xbff8, size, value);
+  value = 0;
+  return true;
+}
+
+bool Clint::write(uint64_t offset, unsigned size, uint64_t value) {
+  if (offset < 0x4000) {
+    const uint64_t hart = offset / 4;
+    if (hart < harts_.size() && offset % 4 == 0) harts_[hart]->set_interrupt_pending(irq::MSIP, value & 1);
+    return true;
+  }
+  if (offset >= 0x4000 && offset < 0xbff8) {
+    const uint64_t hart = (offset - 0x4000) / 8;
+    if (hart >= harts_.size()) return true;
+    mtimecmp_[hart] = write_part(mtimecmp_[hart], (offset - 0x4000) % 8, size, value);
+    update_timer_interrupts();
+    return true;
+  }
+  if (offset >= 0xbff8 && offset < 0xc000) {
+    const uint64_t now = mtime();
+    const uint64_t wanted = write_part(now, offset - 0xbff8, size, value);
+    offset_ += wanted - now;  // wraps correctly in unsigned arithmetic
+    update_timer_interrupts();
+    return true;
+  }
+  return true;
+}
+
+void Clint::update_timer_interrupts() {
+  const uint64_t now = mtime();
+  for (size_t i = 0; i < harts_.size(); ++i) harts_[i]->set_interrupt_pending(irq::MTIP, now >= mtimecmp_[i]);
+}
+
+uint64_t Clint::next_deadline() const {
+  const uint64_t now = mtime();
+  uint64_t next = std::numeric_limits<uint64_t>::max();
+  for (uint64_t cmp : mtimecmp_)
+    if (cmp > now && cmp < next) next = cmp;
+  return next;
+}
+
+void Clint::advance_to(uint64_t target) {
+  const uint64_t now = mtime();
+  if (target > now) offset_ += target - now;
+  update_timer_interrupts();
+}
+
+}  // namespace hartbox

@@ -1,0 +1,183 @@
+// `hartbox run`: build a bare-metal machine, load a program, run it, and return its exit code.
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cinttypes>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/engines/trace_writer.hpp"
+#include "devices/machine.hpp"
+#include "manager/cli/commands.hpp"
+#include "manager/cli/parse.hpp"
+
+namespace po = boost::program_options;
+
+namespace hartbox::cli {
+namespace {
+
+struct RawImage {
+  std::string path;
+  uint64_t address;
+};
+
+RawImage parse_raw_image(const std::string& spec) {
+  const auto at = spec.rfind('@');
+  if (at == std::string::npos || at == 0) throw UsageError("--load-raw expects FILE@ADDRESS, got '" + spec + "'");
+  return {spec.substr(0, at), parse_address(spec.substr(at + 1), "--load-raw address")};
+}
+
+void print_stats(const Machine& machine, const RunOutcome& outcome, double seconds, std::FILE* out) {
+  const Hart& hart = const_cast<Machine&>(machine).hart();
+  const double mips = seconds > 0 ? static_cast<double>(outcome.steps) / seconds / 1e6 : 0.0;
+  std::fprintf(out,
+               "hartbox: stats: engine %s, %" PRIu64 " instructions retired, %" PRIu64
+               " traps taken, %.3f s, %.1f MIPS\n",
+               std::string(const_cast<Machine&>(machine).engine().name()).c_str(), hart.instret, hart.traps_taken(),
+               seconds, mips);
+}
+
+}  // namespace
+
+int run_command(int argc, char** argv) {
+  po::options_description options("Usage: hartbox run [OPTIONS] [PROGRAM [ARGS...]]\n\nOptions");
+  // clang-format off
+  options.add_options()
+    ("help,h", "explain the options")
+    ("memory,m", po::value<std::string>()->default_value("128M"),
+     "guest RAM at 0x80000000: 128M, 1G, 4096K or plain bytes")
+    ("engine", po::value<std::string>()->default_value("interp"), "execution engine: interp")
+    ("max-insns", po::value<uint64_t>(),
+     "stop after this many instructions; the run then ends with exit code 124 and a message")
+    ("trace", "print every retired instruction (pc, bits, disassembly, register written) and every trap")
+    ("trace-file", po::value<std::string>(), "write the trace to this file instead of stderr (implies --trace)")
+    ("stats", "print instructions retired, traps, time and MIPS at exit (to stderr)")
+    ("load-raw", po::value<std::vector<std::string>>()->composing(),
+     "load a raw binary: FILE@ADDRESS (repeatable); with no ELF program the first one's address is the entry")
+    ("entry", po::value<std::string>(), "start at this address instead of the ELF's entry point")
+    ("signature", po::value<std::string>(),
+     "at exit, write the memory between the symbols begin_signature and end_signature to this file, "
+     "one 32-bit hex word per line (as Spike's +signature=)")
+    ("no-semihosting", "treat the semihosting sequence as a plain ebreak")
+    ("semihosting-root", po::value<std::string>(),
+     "directory that relative guest file names are resolved against (default: the current directory)")
+    ("semihosting-confine", "refuse guest file names that resolve outside the semihosting root");
+  // clang-format on
+  po::options_description hidden;
+  hidden.add_options()("program", po::value<std::string>())("args", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("program", 1).add("args", -1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "hartbox run: %s (try hartbox run --help)\n", e.what());
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << options << "\n"
+              << "The guest's exit code (HTIF tohost or semihosting SYS_EXIT) is hartbox's exit code.\n"
+              << "Arguments after PROGRAM are the guest's command line (semihosting SYS_GET_CMDLINE);\n"
+              << "put `--` before them if they start with '-'.\n";
+    return 0;
+  }
+
+  MachineConfig config;
+  std::vector<RawImage> raw_images;
+  std::optional<uint64_t> entry;
+  try {
+    config.ram_size = parse_size(vm["memory"].as<std::string>(), "--memory");
+    config.engine = vm["engine"].as<std::string>();
+    if (!make_engine(config.engine)) throw UsageError("unknown engine '" + config.engine + "' (--engine: interp)");
+    if (vm.count("load-raw"))
+      for (const auto& spec : vm["load-raw"].as<std::vector<std::string>>()) raw_images.push_back(parse_raw_image(spec));
+    if (vm.count("entry")) entry = parse_address(vm["entry"].as<std::string>(), "--entry");
+    if (!vm.count("program") && raw_images.empty()) throw UsageError("no program given (try hartbox run --help)");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "hartbox run: %s\n", e.what());
+    return kExitUsage;
+  }
+  config.semihosting = !vm.count("no-semihosting");
+  if (vm.count("semihosting-root")) config.semihosting_root = vm["semihosting-root"].as<std::string>();
+  config.semihosting_confined = vm.count("semihosting-confine") != 0;
+  if (vm.count("program")) {
+    config.command_line.push_back(vm["program"].as<std::string>());
+    if (vm.count("args"))
+      for (const auto& arg : vm["args"].as<std::vector<std::string>>()) config.command_line.push_back(arg);
+  }
+
+  std::unique_ptr<Machine> machine;
+  try {
+    machine = std::make_unique<Machine>(config);
+    if (vm.count("program")) machine->load_elf(vm["program"].as<std::string>());
+    for (const RawImage& image : raw_images) machine->load_raw(image.path, image.address);
+    if (!vm.count("program")) machine->set_entry(raw_images.front().address);
+    if (entry) machine->set_entry(*entry);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hartbox: %s\n", e.what());
+    return kExitHostError;
+  }
+
+  std::unique_ptr<TraceWriter> tracer;
+  std::FILE* trace_file = nullptr;
+  if (vm.count("trace") || vm.count("trace-file")) {
+    trace_file = stderr;
+    if (vm.count("trace-file")) {
+      const std::string path = vm["trace-file"].as<std::string>();
+      trace_file = std::fopen(path.c_str(), "w");
+      if (!trace_file) {
+        std::fprintf(stderr, "hartbox: %s: cannot open for writing: %s\n", path.c_str(), std::strerror(errno));
+        return kExitHostError;
+      }
+    }
+    tracer = std::make_unique<TraceWriter>(trace_file);
+    machine->engine().set_observer(tracer.get());
+  }
+
+  const uint64_t max_steps = vm.count("max-insns") ? vm["max-insns"].as<uint64_t>() : 0;
+  const auto start = std::chrono::steady_clock::now();
+  const RunOutcome outcome = machine->run(max_steps);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fflush(stdout);
+  if (trace_file && trace_file != stderr) std::fclose(trace_file);
+
+  if (vm.count("stats")) print_stats(*machine, outcome, seconds, stderr);
+
+  if (vm.count("signature")) {
+    const std::string path = vm["signature"].as<std::string>();
+    try {
+      std::ofstream out(path, std::ios::trunc);
+      if (!out) throw LoadError(path + ": cannot open for writing");
+      out << machine->signature();
+      if (!out.flush()) throw LoadError(path + ": write failed");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "hartbox: %s\n", e.what());
+      return kExitHostError;
+    }
+  }
+
+  switch (outcome.kind) {
+    case RunOutcome::Kind::Exited: return outcome.exit_code;
+    case RunOutcome::Kind::InstructionLimit:
+      std::fprintf(stderr, "hartbox: instruction limit reached (--max-insns %" PRIu64 ") at pc 0x%" PRIx64 "\n",
+                   max_steps, machine->hart().pc);
+      return kExitInsnLimit;
+    case RunOutcome::Kind::Deadlock:
+      std::fprintf(stderr,
+                   "hartbox: the hart waits (wfi) for an interrupt that nothing can raise, at pc 0x%" PRIx64 "\n",
+                   machine->hart().pc);
+      return kExitHostError;
+  }
+  return kExitHostError;
+}
+
+}  // namespace hartbox::cli

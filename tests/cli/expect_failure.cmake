@@ -1,0 +1,17 @@
+# Runs CMD (a ;-list) and checks that it fails cleanly: a non-zero exit that is not a crash
+# (a signal), and exactly one line on stderr matching EXPECT (a regular expression).
+execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "expected a failure, got exit code 0\nstdout: ${out}\nstderr: ${err}")
+endif()
+if(NOT rc MATCHES "^[0-9]+$" OR rc GREATER 125)
+  message(FATAL_ERROR "expected a clean error exit, got '${rc}'\nstderr: ${err}")
+endif()
+string(STRIP "${err}" err_stripped)
+string(FIND "${err_stripped}" "\n" newline)
+if(NOT newline EQUAL -1)
+  message(FATAL_ERROR "expected one line on stderr, got:\n${err}")
+endif()
+if(NOT err_stripped MATCHES "${EXPECT}")
+  message(FATAL_ERROR "stderr does not match '${EXPECT}':\n${err}")
+endif()
