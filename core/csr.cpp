@@ -128,7 +128,10 @@ bool Hart::csr_write(uint16_t n, uint64_t value) {
     // A counter write is seen by the next read: the writing instruction's own retirement is
     // compensated for here, since the engine counts it after the write (priv spec 3.1.11).
     case csr::mcycle: cycle_minus_instret_ = value - (instret + 1); return true;
-    case csr::minstret: instret = value - 1; return true;
+    case csr::minstret:
+      instret_written_delta_ += instret - (value - 1);
+      instret = value - 1;
+      return true;
     case csr::sstatus:
       write_mstatus((mstatus_ & ~mstatus::kSstatusView) | (value & mstatus::kSstatusView));
       return true;

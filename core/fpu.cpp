@@ -1,16 +1,15 @@
-// Two implementations of the same arithmetic, chosen per call:
-//  - the host's SSE unit, for RNE/RTZ/RDN/RUP on x86-64. SSE rounds exactly as IEEE 754 requires,
-//    detects tininess after rounding like RISC-V, and with underflow masked raises UE only for
-//    tiny AND inexact results (Intel SDM vol. 1, 4.9.1.5), which is IEEE's default underflow.
-//    NaN results are replaced by the canonical NaN afterwards; the flags need no fixing.
-//  - an exact integer implementation (soft_*), for RMM, which SSE lacks, and for hosts without
-//    SSE. It follows the usual scheme: unpack, compute with at least two guard bits and a
-//    sticky bit, then one round_pack. fpu_test.cpp checks it against SSE in the other modes.
-// Comparisons, min/max, classify and all conversions are short integer code in every mode.
+// IEEE 754 arithmetic on integers, the way SoftFloat does it: unpack, compute the exact result
+// or a truncation of it with at least two guard bits and a sticky bit, then round and pack once.
+//
+// Why not the host's SSE unit with the guest's rounding mode in MXCSR: it has no RMM, so a second
+// implementation would be needed anyway, and on the AMD EPYC hosts this project runs on, saving,
+// setting, reading and restoring MXCSR around one instruction (two STMXCSR at ~14 ns each) costs
+// more than the whole integer operation. tests/unit/fpu_test.cpp checks this code against the
+// host's SSE results and flags in RNE, RTZ, RDN and RUP.
 #include "core/fpu.hpp"
 
+#include <array>
 #include <bit>
-#include <cmath>
 #include <limits>
 #include <type_traits>
 #include <utility>
@@ -20,11 +19,10 @@ namespace {
 
 __extension__ typedef unsigned __int128 u128;
 
-// An IEEE 754 binary interchange format: Bits is its encoding, Host the C++ type with that encoding.
-template <class BitsT, class HostT, int kMantBitsV, int kExpBitsV>
+// An IEEE 754 binary interchange format; Bits is its encoding.
+template <class BitsT, int kMantBitsV, int kExpBitsV>
 struct Format {
   using Bits = BitsT;
-  using Host = HostT;
   static constexpr int kMantBits = kMantBitsV;  // stored fraction bits, without the implicit 1
   static constexpr int kBias = (1 << (kExpBitsV - 1)) - 1;
   static constexpr int kExpMax = (1 << kExpBitsV) - 1;  // biased exponent of inf and NaN
@@ -34,10 +32,9 @@ struct Format {
   static constexpr Bits kQuietBit = Bits{1} << (kMantBitsV - 1);
   static constexpr Bits kCanonicalNaN = kInf | kQuietBit;
 };
-using F32 = Format<uint32_t, float, 23, 8>;
-using F64 = Format<uint64_t, double, 52, 11>;
+using F32 = Format<uint32_t, 23, 8>;
+using F64 = Format<uint64_t, 52, 11>;
 static_assert(F32::kCanonicalNaN == kCanonicalNaN32 && F64::kCanonicalNaN == kCanonicalNaN64);
-static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<double>::is_iec559);
 
 template <class F>
 constexpr typename F::Bits magnitude(typename F::Bits x) {
@@ -62,6 +59,12 @@ constexpr bool is_inf(typename F::Bits x) {
 template <class F>
 constexpr bool is_zero(typename F::Bits x) {
   return magnitude<F>(x) == 0;
+}
+// Zero, subnormal, infinity or NaN: the operands that need a look before the common path.
+template <class F>
+constexpr bool has_special_exponent(typename F::Bits x) {
+  const auto exp = (x >> F::kMantBits) & static_cast<typename F::Bits>(F::kExpMax);
+  return exp == 0 || exp == static_cast<typename F::Bits>(F::kExpMax);
 }
 template <class F>
 constexpr typename F::Bits signed_inf(bool sign) {
@@ -186,32 +189,52 @@ int bit_width(u128 x) {
   return static_cast<int>(std::bit_width(static_cast<uint64_t>(x)));
 }
 
-// floor(sqrt(n)) for n in [2^122, 2^124): Newton's iteration from above decreases monotonically
-// and stops at the floor.
-uint64_t integer_sqrt(u128 n) {
-  u128 x = u128{1} << 62;
-  for (;;) {
-    const u128 next = (x + n / x) >> 1;
-    if (next >= x) return static_cast<uint64_t>(x);
-    x = next;
+// kSqrtSeed[i] = sqrt(i + 1/2) * 2^12 for i in [64, 256): 9 good bits of the square root of a
+// 64-bit integer whose top 8 bits are i, as a seed for Newton's iteration.
+constexpr std::array<uint16_t, 256> kSqrtSeed = [] {
+  std::array<uint16_t, 256> seed{};
+  for (uint64_t i = 64; i < 256; ++i) {
+    const uint64_t square = (2 * i + 1) << 23;  // (i + 1/2) * 2^24, below 2^32
+    uint64_t root = 0;
+    for (uint64_t bit = uint64_t{1} << 16; bit != 0; bit >>= 1) {
+      if ((root | bit) * (root | bit) <= square) root |= bit;
+    }
+    seed[i] = static_cast<uint16_t>(root);
   }
+  return seed;
+}();
+
+// floor(sqrt(n)) for n in [2^122, 2^124). Newton's step x -> (x + n/x) / 2 on integers never
+// goes below floor(sqrt(n)) and doubles the good bits: two steps on the top 64 bits of n give
+// 32 bits, one on all of n about 62, and the last unit is settled by squaring.
+uint64_t integer_sqrt(u128 n) {
+  const auto top = static_cast<uint64_t>(n >> 60);  // [2^62, 2^64)
+  uint64_t estimate = uint64_t{kSqrtSeed[top >> 56]} << 16;
+  estimate = (estimate + top / estimate) >> 1;
+  estimate = (estimate + top / estimate) >> 1;
+  u128 root = static_cast<u128>(estimate) << 30;
+  root = (root + n / root) >> 1;
+  while (root * root > n) --root;
+  return static_cast<uint64_t>(root);
 }
 
-// --- The exact integer implementation ---
+// --- Arithmetic ---
 
 template <class F>
-typename F::Bits soft_add(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags) {
-  if (is_nan<F>(a) || is_nan<F>(b)) return nan_result<F>(is_snan<F>(a) || is_snan<F>(b), flags);
-  if (is_inf<F>(a)) {
-    if (is_inf<F>(b) && sign_of<F>(a) != sign_of<F>(b)) return nan_result<F>(true, flags);
-    return a;
+typename F::Bits add(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags) {
+  if (has_special_exponent<F>(a) || has_special_exponent<F>(b)) [[unlikely]] {
+    if (is_nan<F>(a) || is_nan<F>(b)) return nan_result<F>(is_snan<F>(a) || is_snan<F>(b), flags);
+    if (is_inf<F>(a)) {
+      if (is_inf<F>(b) && sign_of<F>(a) != sign_of<F>(b)) return nan_result<F>(true, flags);
+      return a;
+    }
+    if (is_inf<F>(b)) return b;
+    if (is_zero<F>(a)) {
+      if (is_zero<F>(b) && a != b) return exact_zero_sum<F>(rm);
+      return b;
+    }
+    if (is_zero<F>(b)) return a;
   }
-  if (is_inf<F>(b)) return b;
-  if (is_zero<F>(a)) {
-    if (is_zero<F>(b) && a != b) return exact_zero_sum<F>(rm);
-    return b;
-  }
-  if (is_zero<F>(b)) return a;
   Unpacked x = unpack<F>(a);
   Unpacked y = unpack<F>(b);
   if (x.exp < y.exp || (x.exp == y.exp && x.sig < y.sig)) std::swap(x, y);
@@ -227,14 +250,16 @@ typename F::Bits soft_add(typename F::Bits a, typename F::Bits b, unsigned rm, u
 }
 
 template <class F>
-typename F::Bits soft_mul(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags) {
-  if (is_nan<F>(a) || is_nan<F>(b)) return nan_result<F>(is_snan<F>(a) || is_snan<F>(b), flags);
+typename F::Bits multiply(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags) {
   const bool sign = sign_of<F>(a) != sign_of<F>(b);
-  if (is_inf<F>(a) || is_inf<F>(b)) {
-    if (is_zero<F>(a) || is_zero<F>(b)) return nan_result<F>(true, flags);
-    return signed_inf<F>(sign);
+  if (has_special_exponent<F>(a) || has_special_exponent<F>(b)) [[unlikely]] {
+    if (is_nan<F>(a) || is_nan<F>(b)) return nan_result<F>(is_snan<F>(a) || is_snan<F>(b), flags);
+    if (is_inf<F>(a) || is_inf<F>(b)) {
+      if (is_zero<F>(a) || is_zero<F>(b)) return nan_result<F>(true, flags);
+      return signed_inf<F>(sign);
+    }
+    if (is_zero<F>(a) || is_zero<F>(b)) return signed_zero<F>(sign);
   }
-  if (is_zero<F>(a) || is_zero<F>(b)) return signed_zero<F>(sign);
   const Unpacked x = unpack<F>(a);
   const Unpacked y = unpack<F>(b);
   const u128 product = static_cast<u128>(x.sig) * y.sig;  // exact
@@ -243,20 +268,22 @@ typename F::Bits soft_mul(typename F::Bits a, typename F::Bits b, unsigned rm, u
 }
 
 template <class F>
-typename F::Bits soft_div(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags) {
-  if (is_nan<F>(a) || is_nan<F>(b)) return nan_result<F>(is_snan<F>(a) || is_snan<F>(b), flags);
+typename F::Bits divide(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags) {
   const bool sign = sign_of<F>(a) != sign_of<F>(b);
-  if (is_inf<F>(a)) {
-    if (is_inf<F>(b)) return nan_result<F>(true, flags);
-    return signed_inf<F>(sign);
+  if (has_special_exponent<F>(a) || has_special_exponent<F>(b)) [[unlikely]] {
+    if (is_nan<F>(a) || is_nan<F>(b)) return nan_result<F>(is_snan<F>(a) || is_snan<F>(b), flags);
+    if (is_inf<F>(a)) {
+      if (is_inf<F>(b)) return nan_result<F>(true, flags);
+      return signed_inf<F>(sign);
+    }
+    if (is_inf<F>(b)) return signed_zero<F>(sign);
+    if (is_zero<F>(b)) {
+      if (is_zero<F>(a)) return nan_result<F>(true, flags);
+      flags |= DZ;  // only a finite nonzero dividend divides by zero (IEEE 754-2008 7.3)
+      return signed_inf<F>(sign);
+    }
+    if (is_zero<F>(a)) return signed_zero<F>(sign);
   }
-  if (is_inf<F>(b)) return signed_zero<F>(sign);
-  if (is_zero<F>(b)) {
-    if (is_zero<F>(a)) return nan_result<F>(true, flags);
-    flags |= DZ;  // only a finite nonzero dividend divides by zero (IEEE 754-2008 7.3)
-    return signed_inf<F>(sign);
-  }
-  if (is_zero<F>(a)) return signed_zero<F>(sign);
   const Unpacked x = unpack<F>(a);
   const Unpacked y = unpack<F>(b);
   // x.sig / y.sig is in (1/2, 2), so the quotient has 63 or 64 bits; the remainder is the sticky bit.
@@ -268,11 +295,13 @@ typename F::Bits soft_div(typename F::Bits a, typename F::Bits b, unsigned rm, u
 }
 
 template <class F>
-typename F::Bits soft_sqrt(typename F::Bits a, unsigned rm, unsigned& flags) {
-  if (is_nan<F>(a)) return nan_result<F>(is_snan<F>(a), flags);
-  if (is_zero<F>(a)) return a;  // sqrt(-0) = -0
-  if (sign_of<F>(a)) return nan_result<F>(true, flags);
-  if (is_inf<F>(a)) return a;
+typename F::Bits square_root(typename F::Bits a, unsigned rm, unsigned& flags) {
+  if (has_special_exponent<F>(a) || sign_of<F>(a)) [[unlikely]] {
+    if (is_nan<F>(a)) return nan_result<F>(is_snan<F>(a), flags);
+    if (is_zero<F>(a)) return a;  // sqrt(-0) = -0
+    if (sign_of<F>(a)) return nan_result<F>(true, flags);
+    if (is_inf<F>(a)) return a;
+  }
   const Unpacked x = unpack<F>(a);
   // value = sig * 2^e. Scale sig by an exponent of the same parity as e into [2^122, 2^124),
   // so that the root has 62 bits and the halved exponent is exact.
@@ -287,23 +316,25 @@ typename F::Bits soft_sqrt(typename F::Bits a, unsigned rm, unsigned& flags) {
 }
 
 template <class F>
-typename F::Bits soft_mul_add(typename F::Bits a, typename F::Bits b, typename F::Bits c, unsigned rm,
-                              unsigned& flags) {
-  const bool inf_times_zero = (is_inf<F>(a) && is_zero<F>(b)) || (is_zero<F>(a) && is_inf<F>(b));
-  if (is_nan<F>(a) || is_nan<F>(b) || is_nan<F>(c)) {
-    // ISA F, fused multiply-add: inf*0 is invalid even when the addend is a quiet NaN.
-    return nan_result<F>(is_snan<F>(a) || is_snan<F>(b) || is_snan<F>(c) || inf_times_zero, flags);
-  }
-  if (inf_times_zero) return nan_result<F>(true, flags);
+typename F::Bits fused_multiply_add(typename F::Bits a, typename F::Bits b, typename F::Bits c, unsigned rm,
+                                    unsigned& flags) {
   const bool product_sign = sign_of<F>(a) != sign_of<F>(b);
-  if (is_inf<F>(a) || is_inf<F>(b)) {
-    if (is_inf<F>(c) && sign_of<F>(c) != product_sign) return nan_result<F>(true, flags);
-    return signed_inf<F>(product_sign);
-  }
-  if (is_inf<F>(c)) return c;
-  if (is_zero<F>(a) || is_zero<F>(b)) {
-    if (is_zero<F>(c) && sign_of<F>(c) != product_sign) return exact_zero_sum<F>(rm);
-    return c;
+  if (has_special_exponent<F>(a) || has_special_exponent<F>(b) || has_special_exponent<F>(c)) [[unlikely]] {
+    const bool inf_times_zero = (is_inf<F>(a) && is_zero<F>(b)) || (is_zero<F>(a) && is_inf<F>(b));
+    if (is_nan<F>(a) || is_nan<F>(b) || is_nan<F>(c)) {
+      // ISA F, fused multiply-add: inf*0 is invalid even when the addend is a quiet NaN.
+      return nan_result<F>(is_snan<F>(a) || is_snan<F>(b) || is_snan<F>(c) || inf_times_zero, flags);
+    }
+    if (inf_times_zero) return nan_result<F>(true, flags);
+    if (is_inf<F>(a) || is_inf<F>(b)) {
+      if (is_inf<F>(c) && sign_of<F>(c) != product_sign) return nan_result<F>(true, flags);
+      return signed_inf<F>(product_sign);
+    }
+    if (is_inf<F>(c)) return c;
+    if (is_zero<F>(a) || is_zero<F>(b)) {
+      if (is_zero<F>(c) && sign_of<F>(c) != product_sign) return exact_zero_sum<F>(rm);
+      return c;
+    }
   }
   const Unpacked x = unpack<F>(a);
   const Unpacked y = unpack<F>(b);
@@ -312,7 +343,7 @@ typename F::Bits soft_mul_add(typename F::Bits a, typename F::Bits b, typename F
   if (is_zero<F>(c)) return normalize_round_pack_wide<F>(product_sign, product_exp, product, rm, flags);
   const Unpacked z = unpack<F>(c);
   // Both terms with their leading 1 at bit 125; *_top is the unbiased exponent of that bit.
-  // As in soft_add, a sticky shift only happens 2 or more binades apart, where it is harmless.
+  // As in add, a sticky shift only happens 2 or more binades apart, where it is harmless.
   constexpr int kTop = 125;
   const int product_width = bit_width(product);
   const u128 p = product << (kTop + 1 - product_width);
@@ -327,135 +358,6 @@ typename F::Bits soft_mul_add(typename F::Bits a, typename F::Bits b, typename F
   if (product_sign == z.sign) return normalize_round_pack_wide<F>(sign, exp, big + small, rm, flags);
   if (big == small) return exact_zero_sum<F>(rm);
   return normalize_round_pack_wide<F>(sign, exp, big - small, rm, flags);
-}
-
-// --- The host's SSE unit ---
-
-#if defined(__x86_64__)
-constexpr bool kHostFpu = true;
-
-// MXCSR (Intel SDM vol. 1, 10.2.3): sticky flags IE DE ZE OE UE PE in bits 0-5, DAZ bit 6,
-// exception masks bits 7-12, rounding control bits 13-14, FTZ bit 15.
-constexpr uint32_t kMxcsrAllMasked = 0x1f80;  // DAZ, FTZ and the flags clear
-constexpr uint32_t kMxcsrRounding[4] = {
-    0x0000,  // RNE: to nearest
-    0x6000,  // RTZ: toward zero
-    0x2000,  // RDN: toward -inf
-    0x4000,  // RUP: toward +inf
-};
-
-// DE (a subnormal operand) has no fflags counterpart and is dropped.
-constexpr unsigned fflags_from_mxcsr(uint32_t mxcsr) {
-  return ((mxcsr >> 5) & NX) | ((mxcsr >> 3) & UF) | ((mxcsr >> 1) & OF) | ((mxcsr << 1) & DZ) |
-         ((mxcsr << 4) & NV);
-}
-
-// An empty asm that claims to change v: the compiler can neither compute v before the asm that
-// precedes this one (an MXCSR write) nor after the asm that follows (an MXCSR read), and cannot
-// constant-fold it under the wrong rounding mode. Volatile asms keep their order.
-template <class T>
-inline void pin(T& v) {
-  asm volatile("" : "+x"(v));
-}
-
-// Runs op with MXCSR set for rm (< RMM), ORs what it raised into flags, and restores MXCSR.
-template <class T, class Op>
-inline T run_on_host(unsigned rm, unsigned& flags, Op op) {
-  uint32_t saved;
-  asm volatile("stmxcsr %0" : "=m"(saved));
-  const uint32_t control = kMxcsrAllMasked | kMxcsrRounding[rm];
-  asm volatile("ldmxcsr %0" : : "m"(control));
-  T result = op();
-  pin(result);
-  uint32_t status;
-  asm volatile("stmxcsr %0" : "=m"(status));
-  asm volatile("ldmxcsr %0" : : "m"(saved));
-  flags |= fflags_from_mxcsr(status);
-  return result;
-}
-#else
-constexpr bool kHostFpu = false;  // never used without SSE: everything takes the soft path
-template <class T>
-inline void pin(T&) {}
-template <class T, class Op>
-inline T run_on_host(unsigned, unsigned&, Op op) {
-  return op();
-}
-#endif
-
-constexpr bool host_can_round(unsigned rm) { return kHostFpu && rm < RMM; }
-
-template <class F>
-typename F::Bits canonicalize(typename F::Host r) {
-  const auto bits = std::bit_cast<typename F::Bits>(r);
-  return is_nan<F>(bits) ? F::kCanonicalNaN : bits;
-}
-
-template <class F, class Op>
-typename F::Bits host_binary(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags, Op op) {
-  using Host = typename F::Host;
-  auto x = std::bit_cast<Host>(a);
-  auto y = std::bit_cast<Host>(b);
-  return canonicalize<F>(run_on_host<Host>(rm, flags, [&] {
-    pin(x);
-    pin(y);
-    return op(x, y);
-  }));
-}
-
-// --- Each operation: host when it can, soft otherwise ---
-
-template <class F>
-typename F::Bits add(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags) {
-  if (host_can_round(rm)) return host_binary<F>(a, b, rm, flags, [](auto x, auto y) { return x + y; });
-  return soft_add<F>(a, b, rm, flags);
-}
-
-template <class F>
-typename F::Bits multiply(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags) {
-  if (host_can_round(rm)) return host_binary<F>(a, b, rm, flags, [](auto x, auto y) { return x * y; });
-  return soft_mul<F>(a, b, rm, flags);
-}
-
-template <class F>
-typename F::Bits divide(typename F::Bits a, typename F::Bits b, unsigned rm, unsigned& flags) {
-  if (host_can_round(rm)) return host_binary<F>(a, b, rm, flags, [](auto x, auto y) { return x / y; });
-  return soft_div<F>(a, b, rm, flags);
-}
-
-template <class F>
-typename F::Bits square_root(typename F::Bits a, unsigned rm, unsigned& flags) {
-  // NaNs and negatives take the soft path, which settles them at once, so the host never sees an
-  // operand for which the C library's sqrt would set errno.
-  if (host_can_round(rm) && !is_nan<F>(a) && (!sign_of<F>(a) || is_zero<F>(a))) {
-    auto x = std::bit_cast<typename F::Host>(a);
-    return canonicalize<F>(run_on_host<typename F::Host>(rm, flags, [&] {
-      pin(x);
-      return std::sqrt(x);
-    }));
-  }
-  return soft_sqrt<F>(a, rm, flags);
-}
-
-template <class F>
-typename F::Bits fused_multiply_add(typename F::Bits a, typename F::Bits b, typename F::Bits c, unsigned rm, unsigned& flags) {
-  // NaN operands take the soft path: whether a host FMA raises invalid for inf*0+qNaN is left open
-  // by IEEE, and the ISA requires it. std::fma is glibc's, which on x86-64 dispatches to the FMA
-  // instruction when the CPU has one and to a correctly rounded software fma otherwise; both
-  // honour MXCSR and raise exact flags.
-  if (host_can_round(rm) && !is_nan<F>(a) && !is_nan<F>(b) && !is_nan<F>(c)) {
-    using Host = typename F::Host;
-    auto x = std::bit_cast<Host>(a);
-    auto y = std::bit_cast<Host>(b);
-    auto z = std::bit_cast<Host>(c);
-    return canonicalize<F>(run_on_host<Host>(rm, flags, [&] {
-      pin(x);
-      pin(y);
-      pin(z);
-      return std::fma(x, y, z);
-    }));
-  }
-  return soft_mul_add<F>(a, b, c, rm, flags);
 }
 
 // IEEE 754-2019 minimumNumber/maximumNumber ("F" 2.2, FMIN/FMAX).
@@ -692,22 +594,5 @@ uint32_t f64_to_f32(uint64_t a, unsigned rm, unsigned& flags) {
   const Unpacked x = unpack<F64>(a);
   return round_pack<F32>(sign, x.exp - F64::kBias + F32::kBias, x.sig << (62 - F64::kMantBits), rm, flags);
 }
-
-namespace soft {
-uint32_t f32_add(uint32_t a, uint32_t b, unsigned rm, unsigned& flags) { return soft_add<F32>(a, b, rm, flags); }
-uint32_t f32_mul(uint32_t a, uint32_t b, unsigned rm, unsigned& flags) { return soft_mul<F32>(a, b, rm, flags); }
-uint32_t f32_div(uint32_t a, uint32_t b, unsigned rm, unsigned& flags) { return soft_div<F32>(a, b, rm, flags); }
-uint32_t f32_sqrt(uint32_t a, unsigned rm, unsigned& flags) { return soft_sqrt<F32>(a, rm, flags); }
-uint32_t f32_mul_add(uint32_t a, uint32_t b, uint32_t c, unsigned rm, unsigned& flags) {
-  return soft_mul_add<F32>(a, b, c, rm, flags);
-}
-uint64_t f64_add(uint64_t a, uint64_t b, unsigned rm, unsigned& flags) { return soft_add<F64>(a, b, rm, flags); }
-uint64_t f64_mul(uint64_t a, uint64_t b, unsigned rm, unsigned& flags) { return soft_mul<F64>(a, b, rm, flags); }
-uint64_t f64_div(uint64_t a, uint64_t b, unsigned rm, unsigned& flags) { return soft_div<F64>(a, b, rm, flags); }
-uint64_t f64_sqrt(uint64_t a, unsigned rm, unsigned& flags) { return soft_sqrt<F64>(a, rm, flags); }
-uint64_t f64_mul_add(uint64_t a, uint64_t b, uint64_t c, unsigned rm, unsigned& flags) {
-  return soft_mul_add<F64>(a, b, c, rm, flags);
-}
-}  // namespace soft
 
 }  // namespace hartbox::fpu

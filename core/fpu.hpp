@@ -11,9 +11,8 @@
 //  - Every NaN result is the canonical NaN ("NaN Generation and Propagation"); payloads are dropped.
 //  - Tininess is detected after rounding ("Subnormal Arithmetic"); subnormals are never flushed.
 //
-// No state: the functions are reentrant and may be called from any thread. On x86-64 most
-// arithmetic runs on the host's SSE unit; each call saves the thread's MXCSR, sets the guest's
-// rounding mode with all exceptions masked and DAZ/FTZ off, and restores MXCSR before returning.
+// No state: the functions are reentrant, may be called from any thread, and neither read nor
+// change the host's floating-point environment (they compute with integers only).
 #pragma once
 
 #include <cstdint>
@@ -88,21 +87,5 @@ uint64_t u64_to_f64(uint64_t v, unsigned rm, unsigned& flags);
 // --- Between the formats ---
 uint64_t f32_to_f64(uint32_t a, unsigned& flags);  // exact (FCVT.D.S never rounds); sNaN raises NV
 uint32_t f64_to_f32(uint64_t a, unsigned rm, unsigned& flags);
-
-// The same arithmetic done with integers only, exact in all five rounding modes. The functions
-// above use it for RMM, which the host lacks, and on hosts without SSE; it is declared here so
-// that tests/unit/fpu_test.cpp can check it against the host in the other four modes.
-namespace soft {
-uint32_t f32_add(uint32_t a, uint32_t b, unsigned rm, unsigned& flags);
-uint32_t f32_mul(uint32_t a, uint32_t b, unsigned rm, unsigned& flags);
-uint32_t f32_div(uint32_t a, uint32_t b, unsigned rm, unsigned& flags);
-uint32_t f32_sqrt(uint32_t a, unsigned rm, unsigned& flags);
-uint32_t f32_mul_add(uint32_t a, uint32_t b, uint32_t c, unsigned rm, unsigned& flags);
-uint64_t f64_add(uint64_t a, uint64_t b, unsigned rm, unsigned& flags);
-uint64_t f64_mul(uint64_t a, uint64_t b, unsigned rm, unsigned& flags);
-uint64_t f64_div(uint64_t a, uint64_t b, unsigned rm, unsigned& flags);
-uint64_t f64_sqrt(uint64_t a, unsigned rm, unsigned& flags);
-uint64_t f64_mul_add(uint64_t a, uint64_t b, uint64_t c, unsigned rm, unsigned& flags);
-}  // namespace soft
 
 }  // namespace hartbox::fpu

@@ -20,6 +20,9 @@ void Hart::reset(uint64_t reset_pc) {
   mcounteren_ = scounteren_ = 0;
   menvcfg_ = senvcfg_ = 0;
   fflags_ = frm_ = 0;
+  instret_written_delta_ += instret;
+  instret = 0;
+  cycle_minus_instret_ = 0;
   reservation_valid = false;
   waiting_ = false;
   flush_tlb();

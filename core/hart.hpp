@@ -71,6 +71,10 @@ class Hart {
   Privilege priv = Privilege::Machine;
   uint64_t instret = 0;  // retired instructions (minstret); engines increment it
 
+  // Instructions retired since reset, unaffected by guest writes to minstret: what virtual time
+  // and accounting count.
+  uint64_t retired() const { return instret + instret_written_delta_; }
+
   uint64_t hart_id() const { return hart_id_; }
   Bus& bus() { return bus_; }
 
@@ -237,6 +241,7 @@ class Hart {
   uint64_t satp_ = 0;
   uint32_t mcounteren_ = 0, scounteren_ = 0;
   uint64_t menvcfg_ = 0, senvcfg_ = 0;
+  uint64_t instret_written_delta_ = 0;  // retired() - instret, changed by minstret writes
   uint64_t cycle_minus_instret_ = 0;  // mcycle = instret + this (one cycle per instruction)
   uint64_t pmpcfg_[8] = {};           // pmpcfg0, 2, ..., 14 (RV64: even numbers only)
   uint64_t pmpaddr_[64] = {};

@@ -4,11 +4,8 @@
 
 namespace hartbox {
 
-Clint::Clint(std::vector<Hart*> harts, uint64_t insns_per_tick)
-    : harts_(std::move(harts)), mtimecmp_(harts_.size(), std::numeric_limits<uint64_t>::max()),
-      insns_per_tick_(insns_per_tick ? insns_per_tick : 1) {}
-
-uint64_t Clint::mtime() const { return harts_.front()->instret / insns_per_tick_ + offset_; }
+Clint::Clint(std::vector<Hart*> harts, MachineClock& clock)
+    : harts_(std::move(harts)), mtimecmp_(harts_.size(), std::numeric_limits<uint64_t>::max()), clock_(clock) {}
 
 namespace {
 // Sub-word access to a 64-bit register: RV32 software reads mtime in two halves.
@@ -54,9 +51,7 @@ bool Clint::write(uint64_t offset, unsigned size, uint64_t value) {
     return true;
   }
   if (offset >= 0xbff8 && offset < 0xc000) {
-    const uint64_t now = mtime();
-    const uint64_t wanted = write_part(now, offset - 0xbff8, size, value);
-    offset_ += wanted - now;  // wraps correctly in unsigned arithmetic
+    clock_.set_mtime(write_part(mtime(), offset - 0xbff8, size, value));
     update_timer_interrupts();
     return true;
   }
@@ -74,12 +69,6 @@ uint64_t Clint::next_deadline() const {
   for (uint64_t cmp : mtimecmp_)
     if (cmp > now && cmp < next) next = cmp;
   return next;
-}
-
-void Clint::advance_to(uint64_t target) {
-  const uint64_t now = mtime();
-  if (target > now) offset_ += target - now;
-  update_timer_interrupts();
 }
 
 }  // namespace hartbox

@@ -24,8 +24,8 @@ std::optional<uint64_t> ElfImage::symbol(std::string_view name) const {
 
 namespace {
 
-// A program header count beyond this is not a real program (Linux refuses more than 64 KiB of
-// program headers); checking it early keeps a forged PN_XNUM count from costing time.
+// Real programs have a handful of program headers (Linux refuses tables over 64 KiB, about 1170
+// entries); the cap keeps a forged PN_XNUM count from costing time before anything else fails.
 constexpr uint64_t kMaxProgramHeaders = 65536;
 
 std::string hex(uint64_t value) {
@@ -207,7 +207,8 @@ std::vector<Segment> collect_segments(const std::string& path, Elf* elf, const c
   std::vector<Segment> segments;
   for (size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
-    if (!gelf_getphdr(elf, static_cast<int>(i), &ph)) fail(path, "program header " + std::to_string(i) + ": " + libelf_error());
+    if (!gelf_getphdr(elf, static_cast<int>(i), &ph))
+      fail(path, "program header " + std::to_string(i) + ": " + libelf_error());
     if (ph.p_type != PT_LOAD) continue;
     const std::string what = "segment " + std::to_string(i);
     if (ph.p_filesz > ph.p_memsz)
@@ -289,7 +290,8 @@ std::map<std::string, uint64_t, std::less<>> read_symbols(const std::string& pat
     for (size_t i = 1; i < count; ++i) {
       GElf_Sym sym;
       if (!gelf_getsym(data, static_cast<int>(i), &sym)) break;
-      if (static_cast<int>(GELF_ST_BIND(sym.st_info)) != binding || sym.st_shndx == SHN_UNDEF || sym.st_name == 0) continue;
+      if (static_cast<int>(GELF_ST_BIND(sym.st_info)) != binding || sym.st_shndx == SHN_UNDEF || sym.st_name == 0)
+        continue;
       unsigned type = GELF_ST_TYPE(sym.st_info);
       if (type == STT_SECTION || type == STT_FILE) continue;
       // libelf checks that the name lies inside the string table and is terminated there.

@@ -16,7 +16,9 @@
 #include "core/engines/engine.hpp"
 #include "core/guest_ram.hpp"
 #include "core/hart.hpp"
+#include "core/engines/code_pages.hpp"
 #include "devices/clint.hpp"
+#include "devices/clock.hpp"
 #include "devices/console.hpp"
 #include "devices/elf_loader.hpp"
 
@@ -28,7 +30,9 @@ class Semihosting;
 struct MachineConfig {
   uint64_t ram_base = 0x8000'0000;
   uint64_t ram_size = uint64_t{128} << 20;
-  std::string engine = "interp";
+  unsigned harts = 1;
+  std::string engine = "block";
+  MachineClock::Mode time = MachineClock::Mode::Virtual;
   bool semihosting = true;
   std::string semihosting_root;            // empty: the current directory
   bool semihosting_confined = false;       // refuse guest paths outside semihosting_root
@@ -38,6 +42,7 @@ struct MachineConfig {
 };
 
 inline constexpr uint64_t kClintBase = 0x0200'0000;
+inline constexpr unsigned kMaxHarts = 64;
 
 // How a run ended.
 struct RunOutcome {
@@ -75,18 +80,26 @@ class Machine {
 
   GuestRam& ram() { return ram_; }
   Bus& bus() { return bus_; }
-  Hart& hart() { return *hart_; }
-  Engine& engine() { return *engine_; }
+  unsigned hart_count() const { return static_cast<unsigned>(harts_.size()); }
+  Hart& hart(unsigned index = 0) { return *harts_[index]; }
+  Engine& engine(unsigned index = 0) { return *engines_[index]; }
+  // Attaches an observer (tracer, statistics) to every hart's engine.
+  void set_observer(ExecutionObserver* observer);
   Clint& clint() { return *clint_; }
+  MachineClock& clock() { return clock_; }
+  // Instructions retired by all harts since reset.
+  uint64_t retired() const;
   const ElfImage* program() const { return program_ ? &*program_ : nullptr; }
 
  private:
   MachineConfig config_;
   GuestRam ram_;
   Bus bus_;
-  std::unique_ptr<Hart> hart_;
+  MachineClock clock_;
+  CodePages code_pages_;  // shared by the engines of all harts
+  std::vector<std::unique_ptr<Hart>> harts_;
+  std::vector<std::unique_ptr<Engine>> engines_;  // one per hart
   std::unique_ptr<Clint> clint_;
-  std::unique_ptr<Engine> engine_;
   std::unique_ptr<StdoutConsoleSink> default_console_;
   std::unique_ptr<StdinConsoleSource> default_input_;
   std::unique_ptr<Htif> htif_;

@@ -37,7 +37,6 @@ void Plic::reset() {
   std::lock_guard lock(mutex_);
   priority_.fill(0);
   claimed_by_.fill(kNotClaimed);
-  pending_ = {};
   for (Bits& bits : enable_) bits = {};
   for (uint32_t& threshold : threshold_) threshold = 0;
   // The sources' levels are the devices' business, not the PLIC's: keep them, and let the

@@ -128,7 +128,8 @@ Semihosting::~Semihosting() {
 }
 
 size_t Semihosting::open_handles() const {
-  return static_cast<size_t>(std::count_if(handles_.begin(), handles_.end(), [](const auto& h) { return h.has_value(); }));
+  return static_cast<size_t>(
+      std::count_if(handles_.begin(), handles_.end(), [](const auto& h) { return h.has_value(); }));
 }
 
 void Semihosting::semihosting_call(Hart& hart) {

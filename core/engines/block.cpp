@@ -68,7 +68,7 @@ BlockEngine::Block* BlockEngine::build(Hart& h, uint64_t pc, uint64_t paddr, con
   }
   if (block->ops.empty()) return nullptr;
   (void)h;
-  mark_code_page(paddr);
+  code_pages().mark_code_page(paddr);
   ++stats_.blocks_built;
   page_blocks_[paddr >> kPageShift].push_back(paddr);
   Block* raw_block = block.get();
@@ -105,7 +105,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
 #include "core/isa/opcodes.def"
 #undef HB_OP
   };
-  observe(h);
+  code_pages().observe(h);
   retired_blocks_.clear();  // nothing runs from them any more
   uint64_t step = 0;
   Block* next = nullptr;  // the chained successor, if the previous block knew it

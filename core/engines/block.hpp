@@ -17,13 +17,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/engines/code_invalidation.hpp"
-#include "core/engines/engine.hpp"
+#include "core/engines/caching_engine.hpp"
 
 namespace hartbox {
 
-class BlockEngine final : public Engine, private CodeInvalidation {
+class BlockEngine final : public CachingEngine {
  public:
+  explicit BlockEngine(CodePages* code_pages = nullptr) : CachingEngine(code_pages) {}
   static constexpr unsigned kMaxBlockInsns = 128;
 
   std::string_view name() const override { return "block"; }

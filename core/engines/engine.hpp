@@ -45,9 +45,13 @@ class Engine {
   ExecutionObserver* observer_ = nullptr;
 };
 
-// The engines a user can choose with --engine.
+class CodePages;
+
+// The engines a user can choose with --engine, the default first.
 std::vector<std::string_view> engine_names();
-// Null if `name` is not an engine.
-std::unique_ptr<Engine> make_engine(std::string_view name);
+// A new engine for one hart; null if `name` is not an engine. Engines that cache decoded code
+// share `code_pages` with the other harts' engines of the same machine; with none given, the
+// engine keeps its own (fine for a machine with one hart).
+std::unique_ptr<Engine> make_engine(std::string_view name, CodePages* code_pages = nullptr);
 
 }  // namespace hartbox

@@ -18,7 +18,7 @@ ThreadedInterpreter::CodePage* ThreadedInterpreter::code_page_for(Hart& h, uint6
   auto& page = pages_[paddr_page >> kPageShift];
   if (!page) {
     page = std::make_unique<CodePage>();
-    mark_code_page(paddr_page);
+    code_pages().mark_code_page(paddr_page);
   }
   entry = {vpn, h.translation_epoch(), page.get()};
   return page.get();
@@ -45,7 +45,7 @@ SliceResult ThreadedInterpreter::run(Hart& h, uint64_t budget) {
 #include "core/isa/opcodes.def"
 #undef HB_OP
   };
-  observe(h);
+  code_pages().observe(h);
   retired_pages_.clear();  // nothing runs from them any more
   uint64_t step = 0;
 

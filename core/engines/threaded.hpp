@@ -13,13 +13,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/engines/code_invalidation.hpp"
-#include "core/engines/engine.hpp"
+#include "core/engines/caching_engine.hpp"
 
 namespace hartbox {
 
-class ThreadedInterpreter final : public Engine, private CodeInvalidation {
+class ThreadedInterpreter final : public CachingEngine {
  public:
+  explicit ThreadedInterpreter(CodePages* code_pages = nullptr) : CachingEngine(code_pages) {}
   std::string_view name() const override { return "threaded"; }
   SliceResult run(Hart& hart, uint64_t budget) override;
 

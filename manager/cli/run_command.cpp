@@ -38,7 +38,7 @@ void print_stats(const Machine& machine, const RunOutcome& outcome, double secon
   std::fprintf(out,
                "hartbox: stats: engine %s, %" PRIu64 " instructions retired, %" PRIu64
                " traps taken, %.3f s, %.1f MIPS\n",
-               std::string(const_cast<Machine&>(machine).engine().name()).c_str(), hart.instret, hart.traps_taken(),
+               std::string(const_cast<Machine&>(machine).engine().name()).c_str(), machine.retired(), hart.traps_taken(),
                seconds, mips);
 }
 
@@ -51,7 +51,9 @@ int run_command(int argc, char** argv) {
     ("help,h", "explain the options")
     ("memory,m", po::value<std::string>()->default_value("128M"),
      "guest RAM at 0x80000000: 128M, 1G, 4096K or plain bytes")
-    ("engine", po::value<std::string>()->default_value("interp"), "execution engine: interp")
+    ("engine", po::value<std::string>()->default_value("block"),
+     "execution engine: block (a basic-block cache, the fastest), threaded (pre-decoded, computed goto) "
+     "or interp (the reference: decode every instruction)")
     ("max-insns", po::value<uint64_t>(),
      "stop after this many instructions; the run then ends with exit code 124 and a message")
     ("trace", "print every retired instruction (pc, bits, disassembly, register written) and every trap")
@@ -97,7 +99,7 @@ int run_command(int argc, char** argv) {
   try {
     config.ram_size = parse_size(vm["memory"].as<std::string>(), "--memory");
     config.engine = vm["engine"].as<std::string>();
-    if (!make_engine(config.engine)) throw UsageError("unknown engine '" + config.engine + "' (--engine: interp)");
+    if (!make_engine(config.engine)) throw UsageError("unknown engine '" + config.engine + "' (--engine: block, threaded or interp)");
     if (vm.count("load-raw"))
       for (const auto& spec : vm["load-raw"].as<std::vector<std::string>>()) raw_images.push_back(parse_raw_image(spec));
     if (vm.count("entry")) entry = parse_address(vm["entry"].as<std::string>(), "--entry");
@@ -140,7 +142,7 @@ int run_command(int argc, char** argv) {
       }
     }
     tracer = std::make_unique<TraceWriter>(trace_file);
-    machine->engine().set_observer(tracer.get());
+    machine->set_observer(tracer.get());
   }
 
   const uint64_t max_steps = vm.count("max-insns") ? vm["max-insns"].as<uint64_t>() : 0;

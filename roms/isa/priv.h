@@ -20,7 +20,7 @@
  * it is not taken again.
  *
  * Every other register is left alone, so a test can keep state across traps
- * in a*, t*, s0, s1.
+ * in a*, t*, s0, s1 (harness.h's macros use a0-a4, t0 and t2 themselves).
  */
 #ifndef HARTBOX_ROMS_ISA_PRIV_H
 #define HARTBOX_ROMS_ISA_PRIV_H
@@ -238,7 +238,9 @@
         CHECK_IMM(s4, 0)
 
 /* Enter `mode` at `label` with mret, from M-mode (priv spec 3.3.2; clobbers
- * t0).  MPIE is left alone, so mstatus.MIE ends up as MPIE was. */
+ * t0).  MPIE is left alone, so MIE becomes what MPIE was.  Every mret sets
+ * MPIE, so after a round trip through a lower mode M runs with MIE=1: a test
+ * that needs MIE=0 clears it itself. */
 #define GOTO_MODE(mode, label)          \
         li t0, MSTATUS_MPP;             \
         csrc mstatus, t0;               \
@@ -248,7 +250,8 @@
         csrw mepc, t0;                  \
         mret
 
-/* From any mode: ecall, and continue in M-mode at `label`. */
+/* ecall, and continue in M-mode at `label` (unless ecalls from this mode
+ * are delegated to S). */
 #define RETURN_TO_M(label)              \
         ARM_TRAP(label, PRV_M);         \
         ecall

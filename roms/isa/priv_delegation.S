@@ -1,7 +1,7 @@
 # Exception delegation to S-mode with medeleg: which bits exist, where a
-# delegated trap lands, what it writes (scause/sepc/stval/sstatus) and what
-# it leaves alone (the M-mode trap CSRs), and that delegation never sends a
-# trap to a less privileged mode.
+# delegated trap lands and what it writes (scause/sepc/stval/sstatus), and
+# that delegation never sends a trap to a less privileged mode.
+# (Interrupt delegation with mideleg is in priv_interrupts.S.)
 # Privileged spec v1.12, 3.1.8 (medeleg/mideleg), 4.1.1 (sstatus),
 # 4.1.7-4.1.9 (sepc, scause, stval).
 
@@ -14,8 +14,7 @@
 RVTEST_CODE_BEGIN
         PRIV_INSTALL_HANDLERS
 
-# --- medeleg: the standard S-visible exceptions are delegable (WARL, no
-# read-only ones).
+# --- medeleg is WARL; the exceptions S can see must be delegable.
 TEST_START(1)
         li t3, -1
         csrw medeleg, t3
@@ -25,8 +24,8 @@ TEST_START(1)
         csrr a0, medeleg
         CHECK_IMM(a0, 0)
 
-# mideleg: SSIP/STIP/SEIP are delegable; M-level interrupts are not
-# (3.1.8: they are never delegated, so their bits read 0).
+# mideleg: SSIP/STIP/SEIP are delegable.  M-level interrupts never go to S
+# (3.1.8), and their bits read 0 (a choice Spike and QEMU make too).
 TEST_START(2)
         li t3, -1
         csrw mideleg, t3

@@ -82,7 +82,7 @@ TEST_START(6)
 
 # --- Illegal instructions: cause 2 and mtval = the instruction bits
 # (3.1.16 allows 0; Hartbox, QEMU and Spike write the bits).
-# LOAD with funct3=111 is reserved in RV64 (unpriv spec 5.3, table 24.1).
+# LOAD with funct3=111 is LDU, which exists only in RV128: illegal in RV64.
 TEST_START(7)
         ARM_TRAP(1f, PRV_M)
 ill32:
@@ -92,7 +92,8 @@ ill32:
         la t3, ill32
         CHECK_EQ(s11, t3)
 
-# The all-zero parcel is defined illegal (unpriv spec 16.1); mtval = 0.
+# The all-zero parcel is a defined illegal instruction (unpriv spec, C
+# chapter 16); mtval = 0.
 TEST_START(8)
         ARM_TRAP(1f, PRV_M)
 ill16_zero:

@@ -1,7 +1,7 @@
 # Double precision fadd/fsub/fmul/fdiv/fsqrt: results, static and dynamic
 # rounding modes, and the exception flags.
-# Unprivileged spec 20191213, 11.2, 11.3 (canonical NaN), 12.3-12.6 (D);
-# IEEE 754-2008 4.3, 7 (tininess after rounding).
+# Unprivileged spec 20191213, 11.2, 11.3 (canonical NaN), 12.4 (D);
+# IEEE 754-2008 4.3, 7 (tininess detected after rounding, see rv64uf_arith).
 #
 # Values used (binary64):  1.0 3ff0000000000000  2.0 4000000000000000
 # 3.0 4008000000000000  0.5 3fe0000000000000  2.5 4004000000000000

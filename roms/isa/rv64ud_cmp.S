@@ -1,5 +1,5 @@
 # feq.d/flt.d/fle.d: quiet feq, signaling flt/fle, NaN gives 0, -0 == +0.
-# Unprivileged spec 20191213, 11.8 and 12.7.
+# Unprivileged spec 20191213, 11.8 and 12.6.
 
 #include "harness.h"
 #include "priv.h"

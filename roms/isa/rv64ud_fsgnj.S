@@ -1,5 +1,5 @@
 # Sign injection and moves, double precision (unprivileged spec 20191213,
-# 12.6 fsgnj*.d, 12.7 fmv.x.d/fmv.d.x): bit copies, no NaN
+# 11.7 and 12.5: fsgnj*.d, fmv.x.d/fmv.d.x): bit copies, no NaN
 # canonicalization, no flags.
 
 #include "harness.h"

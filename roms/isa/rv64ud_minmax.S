@@ -1,5 +1,5 @@
 # fmin.d/fmax.d: minimumNumber/maximumNumber (unprivileged spec 20191213,
-# 11.6 and 12.5): -0 < +0, one NaN -> the other operand, two NaNs -> the
+# 11.6 and 12.4): -0 < +0, one NaN -> the other operand, two NaNs -> the
 # canonical NaN, a signaling NaN sets NV.
 
 #include "harness.h"

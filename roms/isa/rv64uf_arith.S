@@ -2,8 +2,9 @@
 # mode where it matters, and the exception flags (NV DZ OF UF NX).
 # Unprivileged spec 20191213, 11.2 (fcsr, flags), 11.3 (NaNs: any NaN
 # result is the canonical NaN 0x7fc00000), 11.6 (computational insns);
-# IEEE 754-2008 4.3 (rounding), 7 (exceptions; tininess after rounding,
-# as RISC-V specifies in 11.2's commentary and Spike/QEMU do).
+# IEEE 754-2008 4.3 (rounding), 7 (exceptions).  Tininess is detected after
+# rounding (IEEE 754 7.5 leaves the choice open; it is the choice of Spike's
+# SoftFloat, the reference model, and of QEMU): case 51 tells them apart.
 #
 # Values used (binary32):  1.0 3f800000  2.0 40000000  3.0 40400000
 # 0.5 3f000000  2.5 40200000  4.0 40800000  5.0 40a00000  2^-24 33800000

@@ -1,5 +1,5 @@
 # Sign injection and moves, single precision (unprivileged spec 20191213,
-# 11.6 fsgnj*, 11.7 fmv.x.w/fmv.w.x): they copy bits, so NaNs keep their
+# 11.7: fsgnj*.s, fmv.x.w/fmv.w.x): they copy bits, so NaNs keep their
 # payload and sign (no canonical NaN here) and no flag is ever set.
 # fmv.x.w sign-extends bit 31 into rd on RV64.
 

@@ -586,7 +586,11 @@ std::vector<Operand> capstone_operands(const cs_insn& insn) {
 
 std::string describe(const std::vector<Operand>& ops) {
   std::string s;
-  for (const Operand& o : ops) s += " " + std::string(1, o.kind) + std::to_string(o.value);
+  for (const Operand& o : ops) {
+    s += ' ';
+    s += o.kind;
+    s += std::to_string(o.value);
+  }
   return s;
 }
 

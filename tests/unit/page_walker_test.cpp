@@ -248,23 +248,31 @@ TEST_CASE("a non-canonical virtual address is a page fault", "[mmu]") {
   Machine m;
   PageTable sv39(m, 3);
   PageTable sv48(m, 4);
-  // Map the low-half aliases, so only the canonical check can refuse these addresses.
-  sv39.map(0, kData, kRWXAD, 2);
-  sv48.map(0, kData, kRWXAD, 3);
+  // Map every root entry as an aligned superpage, so whatever index a walker that ignored the
+  // upper bits would use, it would find a valid leaf: only the canonical check can refuse.
+  for (uint64_t i = 0; i < 512; ++i) {
+    m.write64(sv39.root() + 8 * i, pte(i << 30, kRWXAD));  // 1 GiB leaves
+    m.write64(sv48.root() + 8 * i, pte(i << 39, kRWXAD));  // 512 GiB leaves
+  }
   for (uint64_t va : {uint64_t{0x0000004000000000}, uint64_t{0x8000000000000000}, uint64_t{0xffffffbffffff000},
-                      uint64_t{0x0000008000000000}}) {
+                      uint64_t{0x0000008000000000}, uint64_t{0x7fffffc000000000}}) {
     INFO("Sv39 va " << hex(va));
     CHECK(walk(m, sv39.satp(), va, Access::Load) == fault(Exception::LoadPageFault));
     CHECK(walk(m, sv39.satp(), va, Access::Store) == fault(Exception::StorePageFault));
     CHECK(walk(m, sv39.satp(), va, Access::Fetch) == fault(Exception::InstructionPageFault));
   }
-  for (uint64_t va : {uint64_t{0x0000800000000000}, uint64_t{0xffff7ffffffff000}, uint64_t{0x0001000000000000}}) {
+  for (uint64_t va : {uint64_t{0x0000800000000000}, uint64_t{0xffff7ffffffff000}, uint64_t{0x0001000000000000},
+                      uint64_t{0x8000000000000000}}) {
     INFO("Sv48 va " << hex(va));
     CHECK(walk(m, sv48.satp(), va, Access::Load) == fault(Exception::LoadPageFault));
+    CHECK(walk(m, sv48.satp(), va, Access::Fetch) == fault(Exception::InstructionPageFault));
   }
+  // The canonical neighbours translate.
+  CHECK(walk(m, sv39.satp(), 0x0000003fc0000123, Access::Load) == paddr((uint64_t{255} << 30) | 0x123));
+  CHECK(walk(m, sv39.satp(), 0xffffffc000000123, Access::Load) == paddr((uint64_t{256} << 30) | 0x123));
   // 0x0000_4000_0000_0000 is non-canonical for Sv39 but a valid Sv48 address.
-  sv48.map(0x0000400000000000, kData, kRWXAD, 3);
-  CHECK(walk(m, sv48.satp(), 0x0000400000000000, Access::Load) == paddr(kData & ((uint64_t{1} << 39) - 1)) );
+  CHECK(walk(m, sv48.satp(), 0x0000400000000123, Access::Load) == paddr((uint64_t{128} << 39) | 0x123));
+  CHECK(walk(m, sv48.satp(), 0xffff800000000123, Access::Load) == paddr((uint64_t{256} << 39) | 0x123));
 
   // Through the hart, the trap reports the faulting address.
   m.csr(kSatp, sv39.satp());
@@ -453,6 +461,24 @@ TEST_CASE("stores to read-only pages and fetches from non-executable pages fault
   CHECK(store64(m.hart, 0x9010, 5) == trap(Exception::StorePageFault, 0x9010));
   CHECK(m.read64(kData + 0x10) == 0);
   CHECK(fetch(m.hart, 0x9000) == trap(Exception::InstructionPageFault, 0x9000));
+}
+
+TEST_CASE("a misaligned store that crosses into a read-only page writes nothing", "[mmu][perm]") {
+  Machine m;
+  PageTable pt(m, 3);
+  pt.map(0x15000, kData, V | R | W | A | D);
+  pt.map(0x16000, kData + 0x1000, V | R | A | D);
+  m.write64(kData + 0xff8, 0x0102030405060708);
+  m.write64(kData + 0x1000, 0x1112131415161718);
+  m.csr(kSatp, pt.satp());
+  m.enter(Privilege::Supervisor);
+  // Bytes 0x15ffc..0x16003: the second half lands on the read-only page. The fault reports an
+  // address inside the faulting portion (priv spec 3.1.16), here the start of that page.
+  CHECK(store64(m.hart, 0x15ffc, ~uint64_t{0}) == trap(Exception::StorePageFault, 0x16000));
+  CHECK(m.read64(kData + 0xff8) == 0x0102030405060708);
+  CHECK(m.read64(kData + 0x1000) == 0x1112131415161718);
+  // The same load is fine and assembles both pages.
+  CHECK(load64(m.hart, 0x15ffc) == value(0x1516171801020304));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,50 +1,56 @@
-#include "core/engines/code_invalidation.hpp"
+#include "core/engines/code_pages.hpp"
 
 #include <algorithm>
 
 namespace hartbox {
 
-CodeInvalidation::~CodeInvalidation() {
+CodePages::~CodePages() {
   for (Hart* hart : harts_)
     if (hart->code_write_observer() == this) hart->set_code_write_observer(nullptr);
   if (ram_) ram_->set_write_observer(nullptr);
 }
 
-void CodeInvalidation::observe(Hart& hart) {
+void CodePages::observe(Hart& hart) {
   if (hart.code_write_observer() == this) return;
   hart.set_code_write_observer(this);
   if (std::find(harts_.begin(), harts_.end(), &hart) == harts_.end()) harts_.push_back(&hart);
   ram_ = &hart.bus().ram();
   ram_->set_write_observer(this);
-  // Store TLB entries made before we observed may point at pages we are about to cache.
+  // Store TLB entries made before we observed may point at pages that are about to be cached.
   hart.flush_tlb();
 }
 
-void CodeInvalidation::mark_code_page(uint64_t paddr) {
+void CodePages::add_cache(CodeCache& cache) {
+  if (std::find(caches_.begin(), caches_.end(), &cache) == caches_.end()) caches_.push_back(&cache);
+}
+
+void CodePages::remove_cache(CodeCache& cache) { std::erase(caches_, &cache); }
+
+void CodePages::mark_code_page(uint64_t paddr) {
   if (pages_.insert(paddr >> kPageShift).second)
     for (Hart* hart : harts_) hart->tlb().flush_physical_page(paddr);
 }
 
-void CodeInvalidation::invalidate_page(uint64_t page_number) {
-  for (Hart* hart : harts_) hart->request_sync();  // the running code may be what changed
+void CodePages::invalidate_page(uint64_t page_number) {
   pages_.erase(page_number);
   ++invalidations_;
-  drop_page(page_number);
+  for (Hart* hart : harts_) hart->request_sync();  // the running code may be what changed
+  for (CodeCache* cache : caches_) cache->drop_page(page_number);
 }
 
-void CodeInvalidation::code_page_written(uint64_t paddr_page) {
+void CodePages::code_page_written(uint64_t paddr_page) {
   if (is_code_page(paddr_page)) invalidate_page(paddr_page >> kPageShift);
 }
 
-void CodeInvalidation::instruction_fence() {
+void CodePages::instruction_fence() {
   if (pages_.empty()) return;
   pages_.clear();
-  for (Hart* hart : harts_) hart->request_sync();
   ++invalidations_;
-  drop_all();
+  for (Hart* hart : harts_) hart->request_sync();
+  for (CodeCache* cache : caches_) cache->drop_all();
 }
 
-void CodeInvalidation::ram_written(uint64_t paddr, uint64_t len) {
+void CodePages::ram_written(uint64_t paddr, uint64_t len) {
   if (pages_.empty() || len == 0) return;
   const uint64_t first = paddr >> kPageShift, last = (paddr + len - 1) >> kPageShift;
   for (uint64_t page = first; page <= last; ++page)

@@ -1,0 +1,44 @@
+#include "devices/clock.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace hartbox {
+
+namespace {
+__extension__ typedef unsigned __int128 u128;  // GCC/Clang extension: exact 64x64 products
+}  // namespace
+
+MachineClock::MachineClock(Mode mode, uint64_t frequency_hz, uint64_t insns_per_tick)
+    : mode_(mode), frequency_hz_(frequency_hz ? frequency_hz : kDefaultFrequencyHz),
+      insns_per_tick_(insns_per_tick ? insns_per_tick : 1), start_(std::chrono::steady_clock::now()) {}
+
+uint64_t MachineClock::raw_ticks() const {
+  if (mode_ == Mode::Real) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_);
+    return static_cast<uint64_t>((static_cast<u128>(ns.count()) * frequency_hz_) / 1'000'000'000u);
+  }
+  uint64_t retired = 0;
+  for (const Hart* hart : harts_) retired += hart->retired();
+  return retired / insns_per_tick_;
+}
+
+uint64_t MachineClock::mtime() const { return raw_ticks() + offset_; }
+
+void MachineClock::set_mtime(uint64_t value) { offset_ = value - raw_ticks(); }
+
+void MachineClock::skip_to(uint64_t target) {
+  if (mode_ == Mode::Virtual && target > mtime()) offset_ += target - mtime();
+}
+
+std::chrono::nanoseconds MachineClock::until(uint64_t target) const {
+  const uint64_t now = mtime();
+  if (target <= now) return std::chrono::nanoseconds{0};
+  const uint64_t ticks = target - now;
+  return std::chrono::nanoseconds{
+      static_cast<int64_t>(std::min<u128>((static_cast<u128>(ticks) * 1'000'000'000u) /
+                                                           frequency_hz_,
+                                                       INT64_MAX))};
+}
+
+}  // namespace hartbox
