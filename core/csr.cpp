@@ -33,7 +33,10 @@ bool Hart::csr_accessible(uint16_t number, bool write) const {
   if (number == csr::satp && priv == Privilege::Supervisor && (mstatus_ & mstatus::TVM)) return false;
   if (is_fp_csr(number) && !fp_enabled()) return false;
   if (number >= csr::cycle && number <= csr::hpmcounter31 && !counter_enabled(number)) return false;
-  if (number == csr::stimecmp) return false;  // Sstc arrives with the virt board
+  // Sstc: stimecmp from S-mode needs menvcfg.STCE and mcounteren.TM.
+  if (number == csr::stimecmp && priv == Privilege::Supervisor &&
+      (!(menvcfg_ & kMenvcfgStce) || !(mcounteren_ & 2)))
+    return false;
   return true;
 }
 
@@ -63,6 +66,7 @@ bool Hart::csr_read(uint16_t n, uint64_t& value) {
     case csr::scause: value = scause_; return true;
     case csr::stval: value = stval_; return true;
     case csr::satp: value = satp_; return true;
+    case csr::stimecmp: value = stimecmp_; return true;
     case csr::mvendorid:
     case csr::marchid:
     case csr::mimpid:
@@ -147,6 +151,10 @@ bool Hart::csr_write(uint16_t n, uint64_t value) {
     case csr::sepc: sepc_ = value & ~uint64_t{1}; return true;
     case csr::scause: scause_ = value; return true;
     case csr::stval: stval_ = value; return true;
+    case csr::stimecmp:
+      stimecmp_ = value;
+      update_supervisor_timer(time());
+      return true;
     case csr::satp: {
       // Writing an unsupported mode has no effect at all (4.1.11).
       const uint64_t mode = value >> 60;
@@ -163,16 +171,20 @@ bool Hart::csr_write(uint16_t n, uint64_t value) {
     case csr::mie: mie_ = value & irq::kAll; return true;
     case csr::mtvec: mtvec_ = (value & 3) >= 2 ? (value & ~uint64_t{3}) | (mtvec_ & 3) : value; return true;
     case csr::mcounteren: mcounteren_ = static_cast<uint32_t>(value); return true;
-    case csr::menvcfg: menvcfg_ = value & 1; return true;  // FIOM only, until Sstc arrives
+    case csr::menvcfg:
+      menvcfg_ = value & (1 | kMenvcfgStce);  // FIOM and STCE (Sstc)
+      update_supervisor_timer(time());
+      return true;
     case csr::mcountinhibit: return true;                  // WARL, hardwired to zero
     case csr::mscratch: mscratch_ = value; return true;
     case csr::mepc: mepc_ = value & ~uint64_t{1}; return true;
     case csr::mcause: mcause_ = value; return true;
     case csr::mtval: mtval_ = value; return true;
     case csr::mip: {
-      // SSIP, STIP and SEIP are writable by M-mode; MSIP/MTIP/MEIP come from devices (3.1.9).
-      const uint64_t writable = irq::kSupervisor;
-      uint64_t old = mip();
+      // SSIP, STIP and SEIP are writable by M-mode; MSIP/MTIP/MEIP come from devices (3.1.9),
+      // and so does STIP when Sstc drives it.
+      const uint64_t writable = (menvcfg_ & kMenvcfgStce) ? irq::SSIP | irq::SEIP : irq::kSupervisor;
+      uint64_t old = mip_.load(std::memory_order_relaxed);
       uint64_t now = (old & ~writable) | (value & writable);
       for (uint64_t bit : {irq::SSIP, irq::STIP, irq::SEIP})
         if ((old ^ now) & bit) set_interrupt_pending(bit, (now & bit) != 0);

@@ -1,11 +1,13 @@
 // IEEE 754 arithmetic on integers, the way SoftFloat does it: unpack, compute the exact result
 // or a truncation of it with at least two guard bits and a sticky bit, then round and pack once.
 //
-// Why not the host's SSE unit with the guest's rounding mode in MXCSR: it has no RMM, so a second
-// implementation would be needed anyway, and on the AMD EPYC hosts this project runs on, saving,
-// setting, reading and restoring MXCSR around one instruction (two STMXCSR at ~14 ns each) costs
-// more than the whole integer operation. tests/unit/fpu_test.cpp checks this code against the
-// host's SSE results and flags in RNE, RTZ, RDN and RUP.
+// Why not the host's SSE unit with the guest's rounding mode in MXCSR: SSE has no RMM, so this code
+// would be needed anyway, and on this project's AMD EPYC machines the MXCSR round trip around one
+// instruction (save, set, read the flags, restore: two STMXCSR at 10-14 ns each) made SSE about
+// twice as slow as this code for add, mul and div, and no faster for fma and sqrt. Integer code
+// is also the same on every host and leaves the host's floating-point environment alone.
+// tests/unit/fpu_test.cpp checks it against the host's SSE results and flags in RNE, RTZ, RDN
+// and RUP.
 #include "core/fpu.hpp"
 
 #include <array>
@@ -437,7 +439,7 @@ Int to_integer(typename F::Bits a, unsigned rm, unsigned& flags) {
   } else {
     const int32_t dropped_bits = F::kMantBits - e;
     uint64_t whole = 0;
-    int below_half = -1;  // the dropped part compared with one half: -1, 0 or +1
+    int versus_half = -1;  // the dropped part compared with one half: -1, 0 or +1
     if (dropped_bits >= 62) {
       inexact = true;  // |a| < 2^(kMantBits-61) <= 2^-9: nonzero and below one half
     } else {
@@ -445,15 +447,15 @@ Int to_integer(typename F::Bits a, unsigned rm, unsigned& flags) {
       const uint64_t half = uint64_t{1} << (dropped_bits - 1);
       whole = x.sig >> dropped_bits;
       inexact = dropped != 0;
-      below_half = dropped < half ? -1 : dropped == half ? 0 : 1;
+      versus_half = dropped < half ? -1 : dropped == half ? 0 : 1;
     }
     bool up = false;
     switch (rm) {
       case RTZ: break;
       case RDN: up = sign && inexact; break;
       case RUP: up = !sign && inexact; break;
-      case RMM: up = below_half >= 0; break;
-      default: up = below_half > 0 || (below_half == 0 && (whole & 1) != 0); break;  // RNE
+      case RMM: up = versus_half >= 0; break;
+      default: up = versus_half > 0 || (versus_half == 0 && (whole & 1) != 0); break;  // RNE
     }
     magnitude_rounded = whole + (up ? 1 : 0);  // whole < 2^53 here: no carry out
   }

@@ -15,10 +15,12 @@ void Hart::reset(uint64_t reset_pc) {
   mstatus_ = (uint64_t{2} << 32) | (uint64_t{2} << 34);
   medeleg_ = mideleg_ = mie_ = 0;
   mip_.store(0);
+  external_seip_.store(0);
   mtvec_ = stvec_ = mscratch_ = sscratch_ = mepc_ = sepc_ = 0;
   mcause_ = scause_ = mtval_ = stval_ = satp_ = 0;
   mcounteren_ = scounteren_ = 0;
   menvcfg_ = senvcfg_ = 0;
+  stimecmp_ = ~uint64_t{0};
   fflags_ = frm_ = 0;
   instret_written_delta_ += instret;
   instret = 0;
@@ -67,7 +69,7 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
 }
 
 bool Hart::take_pending_interrupt() {
-  const uint64_t pending = mip_.load(std::memory_order_relaxed) & mie_;
+  const uint64_t pending = mip() & mie_;
   if (pending == 0) return false;
   waiting_ = false;
   // M-level interrupts are enabled below M, or in M with MIE; delegated (S-level) ones below S,
@@ -139,7 +141,7 @@ bool Hart::execute_wfi() {
   // priv spec 3.1.6.5: WFI traps in U-mode, and in S-mode when TW=1.
   if (priv == Privilege::User || (priv == Privilege::Supervisor && (mstatus_ & mstatus::TW)))
     return false;
-  if ((mip_.load(std::memory_order_relaxed) & mie_) == 0) waiting_ = true;
+  if ((mip() & mie_) == 0) waiting_ = true;
   return true;
 }
 

@@ -115,13 +115,32 @@ class Hart {
   // Pending-and-enabled test the engines use between instructions (cheap when nothing is
   // pending). Also ends a WFI when any enabled interrupt is pending, even if globally masked.
   bool interrupt_pending() {
-    uint64_t pending = mip_.load(std::memory_order_relaxed) & mie_;
+    uint64_t pending = mip() & mie_;
     if (pending == 0) return false;
     waiting_ = false;
     return true;
   }
+  // The pending bits held in mip itself: device lines (MSIP, MTIP, MEIP, and STIP without Sstc)
+  // and the software-writable SSIP/STIP/SEIP.
   void set_interrupt_pending(uint64_t bit, bool level);
-  uint64_t mip() const { return mip_.load(std::memory_order_relaxed); }
+  // The interrupt controller's supervisor external line. mip.SEIP reads as the software bit OR
+  // this line, and software writes change only the former (priv spec 3.1.9).
+  void set_external_seip(bool level) {
+    external_seip_.store(level ? irq::SEIP : 0, std::memory_order_relaxed);
+  }
+  // Sstc (priv spec, "Sstc" extension): with menvcfg.STCE set, STIP is (time >= stimecmp).
+  // The board calls this between slices with the current mtime.
+  void update_supervisor_timer(uint64_t now) {
+    if (menvcfg_ & kMenvcfgStce) set_interrupt_pending(irq::STIP, now >= stimecmp_);
+  }
+  // When the Sstc timer will fire, or UINT64_MAX if it is off or already pending.
+  uint64_t supervisor_timer_deadline(uint64_t now) const {
+    return (menvcfg_ & kMenvcfgStce) && stimecmp_ > now ? stimecmp_ : ~uint64_t{0};
+  }
+  static constexpr uint64_t kMenvcfgStce = uint64_t{1} << 63;
+  uint64_t mip() const {
+    return mip_.load(std::memory_order_relaxed) | external_seip_.load(std::memory_order_relaxed);
+  }
 
   // How many traps were taken, and the cause of the last one (bit 63 set for interrupts).
   uint64_t traps_taken() const { return traps_taken_; }
@@ -235,12 +254,14 @@ class Hart {
   uint64_t mstatus_ = 0;
   uint64_t medeleg_ = 0, mideleg_ = 0, mie_ = 0;
   std::atomic<uint64_t> mip_{0};
+  std::atomic<uint64_t> external_seip_{0};
   uint64_t mtvec_ = 0, stvec_ = 0;
   uint64_t mscratch_ = 0, sscratch_ = 0;
   uint64_t mepc_ = 0, sepc_ = 0, mcause_ = 0, scause_ = 0, mtval_ = 0, stval_ = 0;
   uint64_t satp_ = 0;
   uint32_t mcounteren_ = 0, scounteren_ = 0;
   uint64_t menvcfg_ = 0, senvcfg_ = 0;
+  uint64_t stimecmp_ = ~uint64_t{0};
   uint64_t instret_written_delta_ = 0;  // retired() - instret, changed by minstret writes
   uint64_t cycle_minus_instret_ = 0;  // mcycle = instret + this (one cycle per instruction)
   uint64_t pmpcfg_[8] = {};           // pmpcfg0, 2, ..., 14 (RV64: even numbers only)

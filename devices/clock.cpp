@@ -18,9 +18,13 @@ uint64_t MachineClock::raw_ticks() const {
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_);
     return static_cast<uint64_t>((static_cast<u128>(ns.count()) * frequency_hz_) / 1'000'000'000u);
   }
+  return latched_retired_ / insns_per_tick_;
+}
+
+void MachineClock::latch() {
   uint64_t retired = 0;
   for (const Hart* hart : harts_) retired += hart->retired();
-  return retired / insns_per_tick_;
+  latched_retired_ = retired;
 }
 
 uint64_t MachineClock::mtime() const { return raw_ticks() + offset_; }

@@ -2,8 +2,10 @@
 //
 // Virtual time (the default for reproducible runs) advances one tick per `insns_per_tick`
 // instructions retired by all harts together, plus whatever the machine skipped while every hart
-// waited in WFI. Real time follows the host's monotonic clock. Both tick at `frequency_hz`,
-// which the device tree states as timebase-frequency.
+// waited in WFI. It moves between slices, not inside one: the machine latches the instruction
+// count when a slice starts, so every engine, however it counts instructions inside a block,
+// shows the guest the same time at the same instruction. Real time follows the host's monotonic
+// clock. Both tick at `frequency_hz`, which the device tree states as timebase-frequency.
 #pragma once
 
 #include <chrono>
@@ -26,6 +28,9 @@ class MachineClock final : public TimeSource {
   // The harts whose retired instructions drive virtual time.
   void count_harts(std::vector<const Hart*> harts) { harts_ = std::move(harts); }
 
+  // Takes the harts' retired-instruction count as virtual time's base for the next slice.
+  void latch();
+
   Mode mode() const { return mode_; }
   uint64_t frequency_hz() const { return frequency_hz_; }
   uint64_t mtime() const override;
@@ -43,6 +48,7 @@ class MachineClock final : public TimeSource {
   uint64_t frequency_hz_;
   uint64_t insns_per_tick_;
   std::vector<const Hart*> harts_;
+  uint64_t latched_retired_ = 0;
   std::chrono::steady_clock::time_point start_;
   uint64_t offset_ = 0;  // mtime = raw_ticks() + offset_ (unsigned wrap-around is intended)
 };

@@ -12,7 +12,7 @@
 //                  write (64) to fd 1 or 2 and exit (93, and exit_group 94) are served; any
 //                  other number returns -ENOSYS, a bad buffer -EFAULT (Linux/RISC-V values).
 //   device 1 (console), cmd 1: putchar(payload & 0xff); answered with
-//                  fromhost = 1 << 56 | 1 << 48 | 0x100 | char, as QEMU and fesvr up to 2019 do
+//                  fromhost = 1 << 56 | 1 << 48 | 0x100 | char, as QEMU and earlier fesvr do
 //                  (today's fesvr sends no answer; guests such as riscv-pk and OpenSBI accept both).
 //   device 1 (console), cmd 0: getchar. Like fesvr, the request stays pending until a character
 //                  is available; it is then answered with fromhost = 1 << 56 | 0x100 | char.

@@ -3,22 +3,53 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <thread>
 
 #include "devices/htif.hpp"
 #include "devices/semihosting.hpp"
+#include "devices/virtio/net.hpp"
+#include "devices/virtio/rng.hpp"
 
 namespace hartbox {
 
 namespace {
+
 // A slice is short enough that the CLINT raises a due timer interrupt within this many
-// instructions, and long enough that the per-slice bookkeeping is noise.
-constexpr uint64_t kSliceSteps = 1024;
+// instructions of its deadline, and long enough that the per-slice bookkeeping is noise.
+constexpr uint64_t kSliceSteps = 4096;
+
+// OpenSBI's fw_dynamic info block (include/sbi/fw_dynamic.h), version 2.
+struct FwDynamicInfo {
+  uint64_t magic = 0x4942534f;  // "OSBI"
+  uint64_t version = 2;
+  uint64_t next_addr = 0;
+  uint64_t next_mode = 1;  // S-mode
+  uint64_t options = 0;
+  uint64_t boot_hart = 0;
+};
+
+constexpr uint64_t kKernelRawAddress = virt::kDramBase + 0x20'0000;  // after 2 MiB of firmware
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+
+bool is_elf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+}
+
+uint64_t file_size(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw LoadError(path + ": cannot open");
+  return static_cast<uint64_t>(in.tellg());
+}
+
 }  // namespace
 
 Machine::Machine(const MachineConfig& config)
-    : config_(config), ram_(config.ram_base, config.ram_size), bus_(ram_), clock_(config.time) {
+    : config_(config), ram_(virt::kDramBase, config.ram_size), bus_(ram_), clock_(config.time) {
   if (config.harts == 0 || config.harts > kMaxHarts)
     throw std::invalid_argument("a machine has 1 to " + std::to_string(kMaxHarts) + " harts");
   std::vector<Hart*> harts;
@@ -32,16 +63,36 @@ Machine::Machine(const MachineConfig& config)
     counted.push_back(harts_.back().get());
   }
   clock_.count_harts(counted);
-  clint_ = std::make_unique<Clint>(harts, clock_);
-  bus_.attach(kClintBase, Clint::kSize, *clint_);
   if (!config_.console) {
     default_console_ = std::make_unique<StdoutConsoleSink>();
     config_.console = default_console_.get();
   }
-  if (!config_.console_input) {
-    default_input_ = std::make_unique<StdinConsoleSource>();
-    config_.console_input = default_input_.get();
+
+  virt::BoardConfig board;
+  board.harts = harts;
+  board.ram_size = config.ram_size;
+  board.console = config_.console;
+  board.console_input = config_.console_input;
+  board.virtio_version = config.legacy_virtio ? VirtioMmio::Version::Legacy : VirtioMmio::Version::Modern;
+  unsigned disk_index = 0;
+  for (const DiskSpec& disk : config.disks) {
+    try {
+      board.virtio_devices.push_back(
+          std::make_unique<VirtioBlock>(open_disk(disk), "hartbox-disk" + std::to_string(disk_index++)));
+    } catch (const std::exception& e) {
+      throw LoadError(e.what());
+    }
   }
+  for (size_t i = 0; i < config.nics.size(); ++i) {
+    VirtioNetConfig net;
+    net.mac = {0x52, 0x54, 0x00, 0x12, 0x34, static_cast<uint8_t>(0x56 + i)};
+    board.virtio_devices.push_back(std::make_unique<VirtioNet>(config.nics[i], net));
+  }
+  if (config.rng) board.virtio_devices.push_back(std::make_unique<VirtioRng>());
+  if (board.virtio_devices.size() > virt::kVirtioSlots)
+    throw LoadError("too many virtio devices: the virt board has " + std::to_string(virt::kVirtioSlots) + " slots");
+  board_ = std::make_unique<virt::VirtBoard>(bus_, clock_, static_cast<PowerControl&>(*this), std::move(board));
+
   if (config_.semihosting) {
     SemihostingConfig sh;
     if (!config_.semihosting_root.empty()) sh.root = config_.semihosting_root;
@@ -53,8 +104,10 @@ Machine::Machine(const MachineConfig& config)
     semihosting_ = std::make_unique<Semihosting>(std::move(sh));
     for (auto& hart : harts_) hart->set_semihosting(semihosting_.get());
   }
-  for (auto& hart : harts_) hart->reset(config_.ram_base);
+  for (auto& hart : harts_) hart->reset(virt::kDramBase);
 }
+
+Machine::~Machine() = default;
 
 void Machine::set_observer(ExecutionObserver* observer) {
   for (auto& engine : engines_) engine->set_observer(observer);
@@ -66,17 +119,20 @@ uint64_t Machine::retired() const {
   return total;
 }
 
-Machine::~Machine() = default;
-
 const ElfImage& Machine::load_elf(const std::string& path) {
   program_ = hartbox::load_elf(path, ram_);
-  set_entry(program_->entry);
   if (auto tohost = program_->symbol("tohost")) {
     htif_ = std::make_unique<Htif>(ram_, *tohost, program_->symbol("fromhost"), [this](int code) { exit(code); },
                                    config_.console, config_.console_input);
     htif_->attach(bus_);
     for (auto& hart : harts_) hart->flush_tlb();  // the tohost page is no longer plain RAM
   }
+  // As QEMU does for -bios none -kernel: a device tree at the top of RAM, its address in a1.
+  device_tree_ = board_->device_tree("");
+  const uint64_t fdt_address = (virt::kDramBase + std::min<uint64_t>(config_.ram_size, 3072 * kMiB) -
+                                device_tree_.size()) & ~(2 * kMiB - 1);
+  ram_.write(fdt_address, device_tree_.data(), device_tree_.size());
+  start_harts(program_->entry, fdt_address, 0);
   return *program_;
 }
 
@@ -89,6 +145,68 @@ void Machine::set_entry(uint64_t pc) {
   }
 }
 
+void Machine::start_harts(uint64_t entry, uint64_t fdt_address, uint64_t info_address) {
+  for (auto& hart : harts_) {
+    hart->reset(entry);
+    hart->x[10] = hart->hart_id();  // a0
+    hart->x[11] = fdt_address;      // a1
+    hart->x[12] = info_address;     // a2
+  }
+}
+
+uint64_t Machine::load_image(const std::string& path, uint64_t raw_address, uint64_t& end) {
+  if (is_elf(path)) {
+    const ElfImage image = hartbox::load_elf(path, ram_);
+    end = image.highest_address + 1;
+    return image.entry;
+  }
+  hartbox::load_raw(path, raw_address, ram_);
+  end = raw_address + file_size(path);
+  return raw_address;
+}
+
+void Machine::boot(const BootSpec& spec) {
+  boot_spec_ = spec;
+  uint64_t entry = virt::kDramBase;
+  uint64_t kernel_entry = 0, kernel_end = 0, end = 0;
+  if (!spec.bios.empty()) entry = load_image(spec.bios, virt::kDramBase, end);
+  if (!spec.kernel.empty()) {
+    kernel_entry = load_image(spec.kernel, spec.bios.empty() ? virt::kDramBase : kKernelRawAddress, kernel_end);
+    if (spec.bios.empty()) entry = kernel_entry;
+  }
+  uint64_t initrd_start = 0, initrd_end = 0;
+  if (!spec.initrd.empty()) {
+    // Far enough above the kernel that it will not be overwritten when the kernel unpacks
+    // itself: halfway into RAM below 256 MiB of RAM, 128 MiB above the kernel otherwise (QEMU).
+    const uint64_t size = file_size(spec.initrd);
+    initrd_start = (kernel_entry ? kernel_entry : virt::kDramBase) + std::min(config_.ram_size / 2, 128 * kMiB);
+    initrd_start = std::max(initrd_start, (kernel_end + kPageSize - 1) & ~kPageMask);
+    hartbox::load_raw(spec.initrd, initrd_start, ram_);
+    initrd_end = initrd_start + size;
+  }
+  device_tree_ = board_->device_tree(spec.append, initrd_start, initrd_end);
+  // QEMU's place for the device tree: the top of RAM (below 3 GiB), aligned down to 2 MiB.
+  const uint64_t fdt_address = (virt::kDramBase + std::min<uint64_t>(config_.ram_size, 3072 * kMiB) -
+                                device_tree_.size()) & ~(2 * kMiB - 1);
+  if (initrd_end > fdt_address) throw LoadError(spec.initrd + ": the initrd does not fit in RAM below the device tree");
+  ram_.write(fdt_address, device_tree_.data(), device_tree_.size());
+
+  uint64_t info_address = 0;
+  if (!spec.bios.empty()) {
+    FwDynamicInfo info;
+    info.next_addr = kernel_entry ? kernel_entry : kKernelRawAddress;
+    std::memcpy(board_->boot_rom().bytes.data(), &info, sizeof info);
+    info_address = virt::kBootRomBase;
+  }
+  start_harts(entry, fdt_address, info_address);
+}
+
+void Machine::reset() {
+  // From the test device's 0x7777, inside an MMIO write: finish the slice, then reboot.
+  reset_requested_ = true;
+  for (auto& hart : harts_) hart->request_stop();
+}
+
 void Machine::exit(int code) {
   if (!exit_code_) exit_code_ = code;
   for (auto& hart : harts_) hart->request_stop();
@@ -97,7 +215,8 @@ void Machine::exit(int code) {
 SliceResult Machine::run_slice(uint64_t budget) {
   // The harts take turns on this thread, each for a share of the budget, so a machine is one
   // schedulable unit and its devices need no locks. LR/SC stay atomic: a hart's turn never
-  // ends between instructions of another hart.
+  // ends inside another hart's instruction.
+  clock_.latch();
   SliceResult result{StopReason::Wait, 0};
   const uint64_t share = std::max<uint64_t>(1, budget / harts_.size());
   for (size_t i = 0; i < harts_.size(); ++i) {
@@ -105,11 +224,19 @@ SliceResult Machine::run_slice(uint64_t budget) {
     if (hart.waiting() && !hart.interrupt_pending()) continue;
     const SliceResult part = engines_[i]->run(hart, share);
     result.steps += part.steps;
-    if (part.reason == StopReason::Requested) result.reason = StopReason::Requested;
-    else if (part.reason == StopReason::Budget && result.reason != StopReason::Requested) result.reason = StopReason::Budget;
+    if (part.reason == StopReason::Requested)
+      result.reason = StopReason::Requested;
+    else if (part.reason == StopReason::Budget && result.reason != StopReason::Requested)
+      result.reason = StopReason::Budget;
   }
-  clint_->update_timer_interrupts();
+  board_->poll();
   if (htif_) htif_->poll();
+  if (reset_requested_ && !exit_code_) {
+    reset_requested_ = false;
+    for (auto& hart : harts_) hart->clear_stop_request();
+    if (boot_spec_) boot(*boot_spec_);
+    else if (program_) start_harts(program_->entry, 0, 0);
+  }
   return result;
 }
 
@@ -123,36 +250,38 @@ RunOutcome Machine::run(uint64_t max_steps) {
     }
     const SliceResult slice = run_slice(std::min(kSliceSteps, limit - outcome.steps));
     outcome.steps += slice.steps;
-    if (slice.reason == StopReason::Wait) {
-      // Every hart waits. Nothing happens until the next timer deadline: virtual time jumps
-      // there, real time sleeps until then.
-      const uint64_t deadline = clint_->next_deadline();
-      if (deadline == std::numeric_limits<uint64_t>::max()) {
-        outcome.kind = RunOutcome::Kind::Deadlock;
-        return outcome;
-      }
-      if (clock_.mode() == MachineClock::Mode::Virtual)
-        clock_.skip_to(deadline);
-      else
-        std::this_thread::sleep_for(std::min(clock_.until(deadline), std::chrono::nanoseconds{10'000'000}));
-      clint_->update_timer_interrupts();
+    if (slice.reason != StopReason::Wait || exit_code_) continue;
+    // Every hart waits for an interrupt. Virtual time jumps to the next deadline; real time
+    // sleeps until it (briefly, so console input and network frames are seen promptly).
+    const uint64_t deadline = board_->next_deadline();
+    if (deadline == std::numeric_limits<uint64_t>::max() && !board_->has_external_inputs()) {
+      outcome.kind = RunOutcome::Kind::Deadlock;
+      return outcome;
     }
+    if (clock_.mode() == MachineClock::Mode::Virtual && deadline != std::numeric_limits<uint64_t>::max() &&
+        !board_->has_external_inputs()) {
+      clock_.skip_to(deadline);
+    } else {
+      std::this_thread::sleep_for(std::min(clock_.until(deadline), std::chrono::nanoseconds{1'000'000}));
+      if (clock_.mode() == MachineClock::Mode::Virtual && deadline != std::numeric_limits<uint64_t>::max())
+        clock_.skip_to(std::min(deadline, clock_.mtime() + clock_.frequency_hz() / 1000));
+    }
+    board_->poll();
   }
   outcome.exit_code = *exit_code_;
   return outcome;
 }
 
-std::string Machine::signature() const {
+std::string Machine::signature() {
   const auto begin = program_ ? program_->symbol("begin_signature") : std::nullopt;
   const auto end = program_ ? program_->symbol("end_signature") : std::nullopt;
   if (!begin || !end || *end < *begin)
     throw LoadError("the program has no begin_signature/end_signature symbols for --signature");
   if (!ram_.contains(*begin, *end - *begin)) throw LoadError("the signature area is outside RAM");
   std::string text;
-  GuestRam& ram = const_cast<GuestRam&>(ram_);
   for (uint64_t addr = *begin; addr + 4 <= *end; addr += 4) {
     uint32_t word;
-    ram.read(addr, &word, 4);
+    ram_.read(addr, &word, 4);
     char line[16];
     std::snprintf(line, sizeof line, "%08" PRIx32 "\n", word);
     text += line;

@@ -160,7 +160,10 @@ uint32_t Plic::best_source(size_t context) const {
 void Plic::update() {
   for (size_t context = 0; context < threshold_.size(); ++context) {
     const uint64_t line = context % 2 == 0 ? irq::MEIP : irq::SEIP;
-    harts_[context / 2]->set_interrupt_pending(line, best_source(context) != 0);
+    if (line == irq::SEIP)
+      harts_[context / 2]->set_external_seip(best_source(context) != 0);
+    else
+      harts_[context / 2]->set_interrupt_pending(line, best_source(context) != 0);
   }
 }
 

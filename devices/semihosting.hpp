@@ -67,7 +67,8 @@ struct SemihostingConfig {
   // letting the kernel resolve them beneath the root.
   bool confine_without_symlinks = false;
   // The guest's command line for SYS_GET_CMDLINE: program name, then arguments, joined with
-  // single spaces (picolibc's crt0 splits it on spaces, so arguments cannot contain them).
+  // single spaces (picolibc's crt0 splits it on spaces, so arguments cannot contain them, and
+  // reads it into 1 KiB: a longer line gets E2BIG and picolibc falls back to no arguments).
   std::vector<std::string> command_line;
   HeapInfo heap;
   ConsoleSink* console = nullptr;  // null: the host's stdout and stderr

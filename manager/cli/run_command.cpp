@@ -12,9 +12,14 @@
 #include <vector>
 
 #include "core/engines/trace_writer.hpp"
+#include "devices/console_file.hpp"
 #include "devices/machine.hpp"
+#include "devices/virtio/null_net_backend.hpp"
 #include "manager/cli/commands.hpp"
 #include "manager/cli/parse.hpp"
+#include "manager/cli/terminal.hpp"
+
+#include <unistd.h>
 
 namespace po = boost::program_options;
 
@@ -32,6 +37,15 @@ RawImage parse_raw_image(const std::string& spec) {
   return {spec.substr(0, at), parse_address(spec.substr(at + 1), "--load-raw address")};
 }
 
+// Debian's OpenSBI (package opensbi), QEMU's default firmware for the virt board.
+constexpr const char* kDefaultFirmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
+
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!out.flush()) throw LoadError(path + ": cannot write");
+}
+
 void print_stats(const Machine& machine, const RunOutcome& outcome, double seconds, std::FILE* out) {
   const Hart& hart = const_cast<Machine&>(machine).hart();
   const double mips = seconds > 0 ? static_cast<double>(outcome.steps) / seconds / 1e6 : 0.0;
@@ -45,12 +59,36 @@ void print_stats(const Machine& machine, const RunOutcome& outcome, double secon
 }  // namespace
 
 int run_command(int argc, char** argv) {
-  po::options_description options("Usage: hartbox run [OPTIONS] [PROGRAM [ARGS...]]\n\nOptions");
+  po::options_description options(
+      "Usage: hartbox run [OPTIONS] [PROGRAM [ARGS...]]\n"
+      "       hartbox run [--bios FILE|none] [--kernel FILE] [--initrd FILE] [--append ARGS] [OPTIONS]\n\n"
+      "Options");
   // clang-format off
   options.add_options()
     ("help,h", "explain the options")
     ("memory,m", po::value<std::string>()->default_value("128M"),
      "guest RAM at 0x80000000: 128M, 1G, 4096K or plain bytes")
+    ("smp", po::value<unsigned>()->default_value(1), "number of harts")
+    ("bios", po::value<std::string>(),
+     "firmware loaded at 0x80000000 (ELF or raw, e.g. OpenSBI's fw_jump/fw_dynamic), or `none`; "
+     "with --kernel the default is Debian's OpenSBI fw_dynamic")
+    ("kernel", po::value<std::string>(),
+     "kernel: ELF at its addresses, or a raw image at 0x80200000 (0x80000000 with --bios none)")
+    ("initrd", po::value<std::string>(), "initial ramdisk, described in the device tree")
+    ("append", po::value<std::string>()->default_value(""), "kernel command line (/chosen/bootargs)")
+    ("disk", po::value<std::vector<std::string>>()->composing(),
+     "virtio-blk disk: PATH[,readonly][,overlay=PATH] (repeatable; each takes the next virtio slot)")
+    ("nic", po::value<std::vector<std::string>>()->composing(),
+     "virtio-net card: `none` (link up, frames go nowhere) or `pcap=FILE` (frames captured to FILE); "
+     "repeatable, each takes the next virtio slot")
+    ("rng", "add a virtio-rng device fed from the host's random source")
+    ("legacy-virtio", "virtio-mmio version 1 (legacy) instead of 2")
+    ("console", po::value<std::string>()->default_value("stdio"),
+     "where the UART and host-call console go: stdio, file:PATH or none")
+    ("time", po::value<std::string>(),
+     "`virtual` (from instructions retired: reproducible; the default for bare-metal programs) or "
+     "`real` (the host clock; the default with --bios/--kernel)")
+    ("dtb-out", po::value<std::string>(), "write the generated device tree to this file")
     ("engine", po::value<std::string>()->default_value("block"),
      "execution engine: block (a basic-block cache, the fastest), threaded (pre-decoded, computed goto) "
      "or interp (the reference: decode every instruction)")
@@ -96,6 +134,8 @@ int run_command(int argc, char** argv) {
   MachineConfig config;
   std::vector<RawImage> raw_images;
   std::optional<uint64_t> entry;
+  bool booting = false;
+  std::string console_spec;
   try {
     config.ram_size = parse_size(vm["memory"].as<std::string>(), "--memory");
     config.engine = vm["engine"].as<std::string>();
@@ -103,7 +143,38 @@ int run_command(int argc, char** argv) {
     if (vm.count("load-raw"))
       for (const auto& spec : vm["load-raw"].as<std::vector<std::string>>()) raw_images.push_back(parse_raw_image(spec));
     if (vm.count("entry")) entry = parse_address(vm["entry"].as<std::string>(), "--entry");
-    if (!vm.count("program") && raw_images.empty()) throw UsageError("no program given (try hartbox run --help)");
+    config.harts = vm["smp"].as<unsigned>();
+    if (config.harts == 0 || config.harts > kMaxHarts)
+      throw UsageError("--smp must be between 1 and " + std::to_string(kMaxHarts));
+    if (vm.count("disk"))
+      for (const auto& spec : vm["disk"].as<std::vector<std::string>>()) {
+        try {
+          config.disks.push_back(parse_disk_spec(spec));
+        } catch (const std::exception& e) {
+          throw UsageError(std::string("--disk: ") + e.what());
+        }
+      }
+    booting = vm.count("kernel") || (vm.count("bios") && vm["bios"].as<std::string>() != "none");
+    if (booting && vm.count("program"))
+      throw UsageError("give either a bare-metal PROGRAM or --bios/--kernel, not both");
+    if (vm.count("time")) {
+      const std::string time = vm["time"].as<std::string>();
+      if (time != "virtual" && time != "real") throw UsageError("--time must be virtual or real, not '" + time + "'");
+      config.time = time == "real" ? MachineClock::Mode::Real : MachineClock::Mode::Virtual;
+    } else {
+      config.time = booting ? MachineClock::Mode::Real : MachineClock::Mode::Virtual;
+    }
+    console_spec = vm["console"].as<std::string>();
+    if (console_spec != "stdio" && console_spec != "none" && console_spec.rfind("file:", 0) != 0)
+      throw UsageError("--console must be stdio, file:PATH or none, not '" + console_spec + "'");
+    if (vm.count("nic"))
+      for (const auto& nic : vm["nic"].as<std::vector<std::string>>())
+        if (nic != "none" && nic.rfind("pcap=", 0) != 0)
+          throw UsageError("--nic must be none or pcap=FILE, not '" + nic + "'");
+    config.rng = vm.count("rng") != 0;
+    config.legacy_virtio = vm.count("legacy-virtio") != 0;
+    if (!vm.count("program") && raw_images.empty() && !booting)
+      throw UsageError("no program given (try hartbox run --help)");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "hartbox run: %s\n", e.what());
     return kExitUsage;
@@ -117,13 +188,63 @@ int run_command(int argc, char** argv) {
       for (const auto& arg : vm["args"].as<std::vector<std::string>>()) config.command_line.push_back(arg);
   }
 
+  // The console: the UART, HTIF and semihosting all write here.
+  std::unique_ptr<ConsoleSink> console;
+  std::unique_ptr<StdinConsoleSource> console_input;
+  std::optional<RawTerminal> raw_terminal;
+  try {
+    if (console_spec == "none") {
+      console = std::make_unique<NullConsoleSink>();
+    } else if (console_spec.rfind("file:", 0) == 0) {
+      console = std::make_unique<FileConsoleSink>(console_spec.substr(5));
+    } else {
+      console = std::make_unique<StdoutConsoleSink>();
+      if (booting) {
+        console_input = std::make_unique<StdinConsoleSource>();
+        if (::isatty(STDIN_FILENO)) raw_terminal.emplace();  // a guest console wants raw keys
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hartbox: %s\n", e.what());
+    return kExitHostError;
+  }
+  config.console = console.get();
+  config.console_input = console_input.get();
+
+  // Network cards: `none` is a backend that drops what it is sent; pcap= captures to a file.
+  std::vector<std::unique_ptr<NetBackend>> nic_backends;
+  std::vector<std::unique_ptr<PcapCapture>> captures;
+
   std::unique_ptr<Machine> machine;
   try {
+    if (vm.count("nic")) {
+      for (const auto& nic : vm["nic"].as<std::vector<std::string>>()) {
+        auto end = std::make_unique<DiscardingNetBackend>();
+        NetBackend* backend = end.get();
+        nic_backends.push_back(std::move(end));
+        if (nic.rfind("pcap=", 0) == 0) {
+          captures.push_back(std::make_unique<PcapCapture>(*backend, nic.substr(5)));
+          backend = captures.back().get();
+        }
+        config.nics.push_back(backend);
+      }
+    }
     machine = std::make_unique<Machine>(config);
-    if (vm.count("program")) machine->load_elf(vm["program"].as<std::string>());
+    if (booting) {
+      BootSpec boot;
+      boot.kernel = vm.count("kernel") ? vm["kernel"].as<std::string>() : "";
+      boot.bios = vm.count("bios") ? vm["bios"].as<std::string>() : kDefaultFirmware;
+      if (boot.bios == "none") boot.bios.clear();
+      boot.initrd = vm.count("initrd") ? vm["initrd"].as<std::string>() : "";
+      boot.append = vm["append"].as<std::string>();
+      machine->boot(boot);
+    } else if (vm.count("program")) {
+      machine->load_elf(vm["program"].as<std::string>());
+    }
     for (const RawImage& image : raw_images) machine->load_raw(image.path, image.address);
-    if (!vm.count("program")) machine->set_entry(raw_images.front().address);
+    if (!booting && !vm.count("program")) machine->set_entry(raw_images.front().address);
     if (entry) machine->set_entry(*entry);
+    if (vm.count("dtb-out")) write_file(vm["dtb-out"].as<std::string>(), machine->device_tree());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hartbox: %s\n", e.what());
     return kExitHostError;
@@ -150,6 +271,7 @@ int run_command(int argc, char** argv) {
   const RunOutcome outcome = machine->run(max_steps);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fflush(stdout);
+  raw_terminal.reset();
   if (trace_file && trace_file != stderr) std::fclose(trace_file);
 
   if (vm.count("stats")) print_stats(*machine, outcome, seconds, stderr);
@@ -175,7 +297,7 @@ int run_command(int argc, char** argv) {
       return kExitInsnLimit;
     case RunOutcome::Kind::Deadlock:
       std::fprintf(stderr,
-                   "hartbox: the hart waits (wfi) for an interrupt that nothing can raise, at pc 0x%" PRIx64 "\n",
+                   "hartbox: every hart waits (wfi) for an interrupt that nothing can raise, at pc 0x%" PRIx64 "\n",
                    machine->hart().pc);
       return kExitHostError;
   }

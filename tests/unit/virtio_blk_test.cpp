@@ -378,6 +378,29 @@ TEST_CASE("virtio-blk: a read-only disk fails writes with IOERR and writes nothi
   CHECK(read_file(dir.file("ro.img")) == original);
 }
 
+TEST_CASE("virtio-blk: the device itself refuses writes to a read-only disk", "[virtio][blk]") {
+  // A disk that says it is read-only but would accept writes: the device must not ask.
+  struct PermissiveDisk : DiskImage {
+    unsigned writes = 0;
+    uint64_t size() const override { return 64 * 1024; }
+    bool read_only() const override { return true; }
+    int read(uint64_t, void* dst, size_t len) override {
+      std::memset(dst, 0, len);
+      return 0;
+    }
+    int write(uint64_t, const void*, size_t) override { return ++writes, 0; }
+    int flush() override { return 0; }
+    int discard(uint64_t, uint64_t) override { return ++writes, 0; }
+    int write_zeroes(uint64_t, uint64_t, bool) override { return ++writes, 0; }
+  };
+  auto* disk = new PermissiveDisk;
+  BlkRig rig{std::unique_ptr<DiskImage>(disk)};
+  CHECK(rig.request(1, 0, pattern(512, 1)) == 1);
+  CHECK(rig.request(11, 0, segment(0, 8, 0)) == 1);
+  CHECK(rig.request(13, 0, segment(0, 8, 0)) == 1);
+  CHECK(disk->writes == 0);
+}
+
 TEST_CASE("virtio-blk: malformed requests", "[virtio][blk][hostile]") {
   TempDir dir;
   write_file(dir.file("d.img"), pattern(64 * 1024, 9));

@@ -133,6 +133,9 @@ TEST_CASE("virtio-mmio: status state machine (2.1, 3.1.1)", "[virtio][mmio]") {
   CHECK(rig.drv.status() == 3);
   rig.drv.write32(0x070, 1);  // clearing DRIVER is not allowed
   CHECK(rig.drv.status() == 3);
+  rig.drv.write_driver_features(kVersion1);
+  rig.drv.write32(0x070, 1 | 8);  // nor is clearing DRIVER while adding FEATURES_OK
+  CHECK(rig.drv.status() == 3);
   rig.drv.write32(0x070, 3 | 4);  // DRIVER_OK before FEATURES_OK
   CHECK(rig.drv.status() == 3);
   rig.drv.write32(0x070, 3 | 64);  // DEVICE_NEEDS_RESET belongs to the device
