@@ -467,7 +467,12 @@ std::unique_ptr<DiskImage> open_disk(const DiskSpec& spec, uint32_t overlay_bloc
   if (::stat(spec.overlay.c_str(), &st) != 0 && errno == ENOENT) {
     if (spec.read_only) throw DiskError(spec.overlay + ": overlay does not exist (and the disk is read-only)");
     overlay = PosixBlockFile::open(spec.overlay, Mode::CreateNew);
-    OverlayDiskImage::format(*base, *overlay, overlay_block_size, spec.overlay);
+    try {
+      OverlayDiskImage::format(*base, *overlay, overlay_block_size, spec.overlay);
+    } catch (const DiskError&) {
+      ::unlink(spec.overlay.c_str());  // do not leave a half-made overlay behind
+      throw;
+    }
   } else {
     overlay = PosixBlockFile::open(spec.overlay, spec.read_only ? Mode::ReadOnly : Mode::ReadWrite);
     uint64_t size = 0;

@@ -222,9 +222,10 @@ void VirtioMmio::write_register(uint32_t offset, uint32_t value) {
 }
 
 // The device status state machine (2.1, 3.1.1). Writing 0 resets the device. Otherwise the
-// driver may only add bits (2.1.2: it must not clear any), in order: ACKNOWLEDGE, DRIVER,
-// FEATURES_OK (modern only; refused, i.e. left clear, if the accepted features are not a subset
-// of the offered ones or lack VERSION_1), DRIVER_OK. FAILED may be set at any time.
+// driver may only add bits (2.1.2: it must not clear any): ACKNOWLEDGE, DRIVER, FEATURES_OK
+// (modern only; refused, i.e. left clear, if the accepted features are not a subset of the
+// offered ones or lack VERSION_1), DRIVER_OK (modern: only after FEATURES_OK). FAILED may be set
+// at any time.
 // DEVICE_NEEDS_RESET belongs to the device. Writes that break these rules are ignored, as
 // Firecracker does.
 void VirtioMmio::write_status(uint32_t value) {
@@ -238,19 +239,16 @@ void VirtioMmio::write_status(uint32_t value) {
   const uint32_t current = status_ & driver_bits;
   if ((value & current) != current) return;  // clears a bit
   const uint32_t added = value & ~current;
+  // ACKNOWLEDGE and DRIVER are taken in any order: U-Boot resets the device after
+  // acknowledging it and then sets DRIVER alone, and QEMU accepts that.
   if (added & kStatusFailed) status_ |= kStatusFailed;
   if (added & kStatusAcknowledge) status_ |= kStatusAcknowledge;
-  if (added & kStatusDriver) {
-    if (!(status_ & kStatusAcknowledge)) return;
-    status_ |= kStatusDriver;
-  }
+  if (added & kStatusDriver) status_ |= kStatusDriver;
   if ((added & kStatusFeaturesOk) && !legacy()) {
-    if (!(status_ & kStatusDriver)) return;
     if (!features_acceptable()) return;  // the driver reads FEATURES_OK back as clear
     status_ |= kStatusFeaturesOk;
   }
   if (added & kStatusDriverOk) {
-    if (!(status_ & kStatusDriver)) return;
     if (!legacy() && !(status_ & kStatusFeaturesOk)) return;
     // A legacy driver cannot be refused features; keep only the offered ones, as QEMU does.
     if (legacy()) driver_features_ &= offered_features();

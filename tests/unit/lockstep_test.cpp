@@ -989,3 +989,104 @@ TEST_CASE("Every engine agrees with interp on random instruction streams", "[loc
     CHECK(divergent.empty());
   }
 }
+
+// --- 4. What observers see -------------------------------------------------------------------------
+
+namespace {
+
+// Everything engine.hpp promises an ExecutionObserver: for retired(), the instruction's address,
+// and the hart after it retired (pc already past it, instret counting it); for trapped(), where
+// it was raised, the cause and tval, and the hart in the handler.
+struct ObservedEvent {
+  bool trap = false;
+  uint64_t pc = 0, what = 0, tval = 0;  // what: raw bits, or cause
+  uint64_t hart_pc = 0, instret = 0;
+  Privilege priv = Privilege::Machine;
+  bool operator==(const ObservedEvent&) const = default;
+};
+
+std::string describe_event(const ObservedEvent& e) {
+  std::string out = e.trap ? "trapped(pc " + hex(e.pc) + ", cause " + hex(e.what) + ", tval " + hex(e.tval) + ")"
+                           : "retired(pc " + hex(e.pc) + ", raw " + hex(e.what) + ")";
+  return out + " with hart.pc " + hex(e.hart_pc) + ", hart.instret " + std::to_string(e.instret) + ", priv " +
+         privilege_name(e.priv);
+}
+
+class EventRecorder final : public ExecutionObserver {
+ public:
+  void retired(const Hart& hart, uint64_t pc, const isa::DecodedInsn& insn) override {
+    events.push_back({false, pc, insn.raw, 0, hart.pc, hart.instret, hart.priv});
+  }
+  void trapped(const Hart& hart, uint64_t pc, uint64_t cause, uint64_t tval) override {
+    events.push_back({true, pc, cause, tval, hart.pc, hart.instret, hart.priv});
+  }
+  std::vector<ObservedEvent> events;
+};
+
+}  // namespace
+
+TEST_CASE("Every engine shows observers the hart as engine.hpp documents, as interp does", "[lockstep]") {
+  const std::vector<uint8_t> handlers = handler_image();
+  for (const std::string engine : kEnginesUnderTest) {
+    for (const uint64_t seed : {uint64_t{2}, uint64_t{3}, uint64_t{8}}) {
+      const Program program = ProgramGenerator(seed).generate();
+      MachineConfig config;
+      config.ram_size = kRamSize;
+      config.semihosting = false;
+      config.engine = "interp";
+      Machine ref(config);
+      config.engine = engine;
+      Machine sub(config);
+      load_program(ref, program, handlers);
+      load_program(sub, program, handlers);
+      EventRecorder ref_events, sub_events;
+      ref.engine().set_observer(&ref_events);
+      sub.engine().set_observer(&sub_events);
+      for (uint64_t slice = 0, steps = 0; steps < 3000; ++slice) {
+        const SliceResult s = sub.run_slice(kStreamBudgets[slice % kStreamBudgets.size()]);
+        REQUIRE(ref.run_slice(s.steps).steps == s.steps);
+        steps += s.steps;
+      }
+      const auto& a = ref_events.events;
+      const auto& b = sub_events.events;
+      const auto mismatch = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+      if (mismatch.first == a.end() && mismatch.second == b.end()) continue;
+      const auto index = static_cast<size_t>(mismatch.first - a.begin());
+      FAIL_CHECK(engine << ", seed " << seed << ": observer event " << index << " differs from interp's:\n  interp:  "
+                        << (mismatch.first != a.end() ? describe_event(*mismatch.first) : std::string("(none)"))
+                        << "\n  " << engine << ": "
+                        << (mismatch.second != b.end() ? describe_event(*mismatch.second) : std::string("(none)")));
+      break;  // one report per engine is enough
+    }
+  }
+}
+
+// --- 5. Real firmware: OpenSBI and U-Boot ----------------------------------------------------------
+
+TEST_CASE("Every engine agrees with interp while OpenSBI boots U-Boot", "[lockstep][boot]") {
+  // Debian's packages opensbi and u-boot-qemu, as tests/boot/uboot_session.py uses them.
+  const std::string opensbi = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
+  const std::string uboot = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin";
+  if (!std::filesystem::exists(opensbi) || !std::filesystem::exists(uboot)) {
+    WARN("lockstep: " << opensbi << " or " << uboot << " missing (Debian: opensbi, u-boot-qemu): skipped");
+    SKIP("no firmware");
+  }
+  // Far enough for OpenSBI's banner, U-Boot's relocation, device probing and autoboot.
+  const uint64_t steps = env_number("HARTBOX_LOCKSTEP_BOOT_STEPS", 30'000'000);
+  static constexpr std::array<uint64_t, 10> kBootBudgets = {1, 7, 64, 300, 1000, 4096, 3, 2000, 128, 4096};
+  for (const std::string engine : kEnginesUnderTest) {
+    MachineConfig config;
+    config.semihosting = false;
+    LockstepPair pair(config, engine, true);
+    pair.set_ram_compare_interval(64);  // U-Boot keeps megabytes resident
+    const BootSpec spec{opensbi, uboot, "", ""};
+    pair.reference().boot(spec);
+    pair.subject().boot(spec);
+    const auto divergence = run_lockstep(pair, steps, kBootBudgets);
+    if (divergence) FAIL_CHECK("OpenSBI + U-Boot on " << engine << ":\n" << *divergence);
+    INFO(engine << " after " << pair.steps() << " steps; console:\n" << pair.output());
+    CHECK_FALSE(pair.deadlocked());
+    CHECK(pair.steps() >= steps);
+    CHECK(pair.output().find("U-Boot 20") != std::string::npos);
+  }
+}

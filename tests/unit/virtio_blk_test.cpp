@@ -635,6 +635,11 @@ TEST_CASE("overlay: opening checks the header against the base", "[virtio][blk][
     CHECK_THROWS_WITH(open_disk(parse_disk_spec(dir.file("base.img") + ",overlay=" + over)),
                       ContainsSubstring("too short"));
   }
+  SECTION("a bad block size leaves no half-made overlay behind") {
+    CHECK_THROWS_WITH(open_disk(parse_disk_spec(dir.file("base.img") + ",overlay=" + dir.file("new.img")), 1000),
+                      ContainsSubstring("block size"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("new.img")));
+  }
   SECTION("a read-only disk does not create a missing overlay") {
     CHECK_THROWS_WITH(open_disk(parse_disk_spec(dir.file("base.img") + ",readonly,overlay=" + dir.file("new.img"))),
                       ContainsSubstring("does not exist"));

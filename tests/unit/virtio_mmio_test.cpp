@@ -126,8 +126,10 @@ TEST_CASE("virtio-mmio: feature negotiation (2.2, 6.1)", "[virtio][mmio]") {
 
 TEST_CASE("virtio-mmio: status state machine (2.1, 3.1.1)", "[virtio][mmio]") {
   Rig rig;
-  rig.drv.write32(0x070, 2);  // DRIVER before ACKNOWLEDGE
-  CHECK(rig.drv.status() == 0);
+  // DRIVER without ACKNOWLEDGE is taken, as on QEMU (U-Boot sets DRIVER alone after a reset).
+  rig.drv.write32(0x070, 2);
+  CHECK(rig.drv.status() == 2);
+  rig.drv.write32(0x070, 0);
   rig.drv.write32(0x070, 1);
   rig.drv.write32(0x070, 1 | 2);
   CHECK(rig.drv.status() == 3);
@@ -144,7 +146,7 @@ TEST_CASE("virtio-mmio: status state machine (2.1, 3.1.1)", "[virtio][mmio]") {
   CHECK(rig.drv.status() == (3 | 128));
   rig.drv.write32(0x070, 0);
   CHECK(rig.drv.status() == 0);
-  CHECK(rig.dev->resets == 1);
+  CHECK(rig.dev->resets == 2);  // one per write of 0
 }
 
 TEST_CASE("virtio-mmio: a request round trip through a modern queue", "[virtio][mmio]") {
