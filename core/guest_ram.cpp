@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <new>
-#include <stdexcept>
+#include <string>
 
 namespace hartbox {
+
+void GuestRam::FreePage::operator()(uint8_t* p) const { std::free(p); }
 
 GuestRam::GuestRam(uint64_t base, uint64_t size) : base_(base), size_(size) {
   if (size == 0 || (size & kPageMask) != 0 || (base & kPageMask) != 0)
@@ -13,33 +15,51 @@ GuestRam::GuestRam(uint64_t base, uint64_t size) : base_(base), size_(size) {
   chunks_.resize(static_cast<size_t>((size + (uint64_t{1} << kChunkShift) - 1) >> kChunkShift));
 }
 
-GuestRam::~GuestRam() {
-  for (auto& chunk : chunks_) {
-    if (!chunk) continue;
-    for (uint8_t* p : chunk->pages) std::free(p);
-  }
+GuestRam::~GuestRam() = default;
+
+GuestRam::PagePtr GuestRam::new_page() {
+  void* p = std::aligned_alloc(kPageSize, kPageSize);
+  if (!p) throw std::bad_alloc();
+  return PagePtr(static_cast<uint8_t*>(p), FreePage{});
+}
+
+GuestRam::PagePtr& GuestRam::slot(uint64_t paddr) {
+  const uint64_t off = paddr - base_;
+  auto& chunk = chunks_[off >> kChunkShift];
+  if (!chunk) chunk = std::make_unique<Chunk>();
+  return chunk->pages[(off >> kPageShift) & (kPagesPerChunk - 1)];
 }
 
 uint8_t* GuestRam::allocate(uint64_t paddr) {
-  std::lock_guard lock(allocation_mutex_);
-  uint64_t off = paddr - base_;
-  auto& chunk = chunks_[off >> kChunkShift];
-  if (!chunk) chunk = std::make_unique<Chunk>();
-  uint8_t*& slot = chunk->pages[(off >> kPageShift) & (kPagesPerChunk - 1)];
-  if (!slot) {
-    void* p = std::aligned_alloc(kPageSize, kPageSize);
-    if (!p) throw std::bad_alloc();
-    std::memset(p, 0, kPageSize);
-    slot = static_cast<uint8_t*>(p);
+  PagePtr& page = slot(paddr);
+  if (!page) {
+    if (page_limit_ && resident_pages_ >= page_limit_)
+      throw MemoryLimitExceeded("the guest touched more than its memory limit of " + std::to_string(page_limit_) +
+                                " pages");
+    page = new_page();
+    std::memset(page.get(), 0, kPageSize);
     ++resident_pages_;
   }
-  return slot;
+  return page.get();
+}
+
+uint8_t* GuestRam::page_for_write(uint64_t paddr) {
+  PagePtr& page = slot(paddr);
+  if (!page) return allocate(paddr);
+  if (page.use_count() > 1) {
+    // Shared with another machine: copy it, and tell whoever cached the old pointer.
+    PagePtr copy = new_page();
+    std::memcpy(copy.get(), page.get(), kPageSize);
+    page = std::move(copy);
+    if (page_observer_) page_observer_->page_replaced(paddr & ~kPageMask);
+  }
+  return page.get();
 }
 
 const uint8_t* GuestRam::page_if_resident(uint64_t paddr) const {
-  uint64_t off = paddr - base_;
+  const uint64_t off = paddr - base_;
   const Chunk* chunk = chunks_[off >> kChunkShift].get();
-  return chunk ? chunk->pages[(off >> kPageShift) & (kPagesPerChunk - 1)] : nullptr;
+  return chunk ? chunk->pages[(off >> kPageShift) & (kPagesPerChunk - 1)].get() : nullptr;
 }
 
 void GuestRam::read(uint64_t paddr, void* dst, size_t len) {
@@ -56,7 +76,7 @@ void GuestRam::write(uint64_t paddr, const void* src, size_t len) {
   auto* in = static_cast<const uint8_t*>(src);
   while (len > 0) {
     size_t n = std::min<size_t>(len, kPageSize - (paddr & kPageMask));
-    std::memcpy(host(paddr), in, n);
+    std::memcpy(host_for_write(paddr), in, n);
     paddr += n, in += n, len -= n;
   }
 }
@@ -65,9 +85,37 @@ void GuestRam::fill(uint64_t paddr, uint8_t value, size_t len) {
   if (write_observer_) write_observer_->ram_written(paddr, len);
   while (len > 0) {
     size_t n = std::min<size_t>(len, kPageSize - (paddr & kPageMask));
-    std::memset(host(paddr), value, n);
+    std::memset(host_for_write(paddr), value, n);
     paddr += n, len -= n;
   }
+}
+
+void GuestRam::share_pages_from(GuestRam& other) {
+  if (other.base_ != base_ || other.size_ != size_)
+    throw std::invalid_argument("copy-on-write sharing needs RAM of the same base and size");
+  if (write_observer_) write_observer_->ram_written(base_, size_);  // all our bytes change
+  resident_pages_ = 0;
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    chunks_[c].reset();
+    if (!other.chunks_[c]) continue;
+    chunks_[c] = std::make_unique<Chunk>();
+    for (uint64_t i = 0; i < kPagesPerChunk; ++i) {
+      chunks_[c]->pages[i] = other.chunks_[c]->pages[i];
+      if (chunks_[c]->pages[i]) ++resident_pages_;
+    }
+  }
+  if (page_observer_) page_observer_->pages_shared();
+  if (other.page_observer_) other.page_observer_->pages_shared();
+}
+
+size_t GuestRam::shared_pages() const {
+  size_t shared = 0;
+  for (const auto& chunk : chunks_) {
+    if (!chunk) continue;
+    for (const PagePtr& page : chunk->pages)
+      if (page && page.use_count() > 1) ++shared;
+  }
+  return shared;
 }
 
 }  // namespace hartbox

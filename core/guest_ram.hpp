@@ -1,19 +1,25 @@
-// Guest physical RAM, paged: 4 KiB host pages allocated on first touch.
+// Guest physical RAM, paged: 4 KiB host pages allocated on first touch, shareable
+// copy-on-write between machines.
 //
-// A machine with `-m 4G` that touches 1 MiB costs about 1 MiB of host memory. The page
-// table is two-level (2 MiB chunks of 512 page pointers), so reaching a resident page is
-// two indexed loads, never a map lookup, and an untouched 2 MiB region costs one null pointer.
+// A machine with `-m 4G` that touches 1 MiB costs about 1 MiB of host memory. The page table
+// is two-level (2 MiB chunks of 512 page slots), so reaching a resident page is two indexed
+// loads, never a map lookup, and an untouched 2 MiB region costs one null pointer.
 //
-// Owned by one machine. Page allocation is not thread-safe against itself: harts of one
-// machine that run on different host threads take `allocation_mutex()` (cheap: it is only
-// touched when a page is first allocated, which the per-hart TLB then caches).
+// Clones: share_pages_from() makes this RAM share every resident page of a template; a page is
+// copied the first time either side writes it (page_for_write). Reads never copy. A hart's
+// store TLB therefore maps only pages it owns alone, and whoever holds host pointers to a page
+// that gets replaced hears about it through the RamPageObserver.
+//
+// Owned by one machine and used from the thread that runs it; page sharing between machines is
+// safe across threads (the page's reference count is atomic, and a shared page is never
+// written).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
+#include <stdexcept>
 #include <vector>
 
 namespace hartbox {
@@ -30,6 +36,21 @@ class RamWriteObserver {
   virtual void ram_written(uint64_t paddr, uint64_t len) = 0;
 };
 
+// Told when host pointers into this RAM may have gone stale: a shared page was replaced by a
+// private copy, or pages became shared (so cached write pointers must go). The machine drops
+// its harts' TLB entries.
+class RamPageObserver {
+ public:
+  virtual ~RamPageObserver() = default;
+  virtual void page_replaced(uint64_t paddr) = 0;
+  virtual void pages_shared() = 0;
+};
+
+// The guest touched more pages than its memory limit allows.
+struct MemoryLimitExceeded : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class GuestRam {
  public:
   GuestRam(uint64_t base, uint64_t size);
@@ -43,47 +64,63 @@ class GuestRam {
     return paddr >= base_ && len <= size_ && paddr - base_ <= size_ - len;
   }
 
-  // Host pointer to the start of the page holding `paddr`, allocating (zeroed) on first
-  // touch. `paddr` must be inside RAM.
+  // Host pointer to the start of the page holding `paddr` (inside RAM), for reading; allocates
+  // a zeroed page on first touch. The page may be shared with other machines: never write it.
   uint8_t* page(uint64_t paddr) {
-    uint64_t off = paddr - base_;
-    Chunk* chunk = chunks_[off >> kChunkShift].get();
-    if (chunk) {
-      uint8_t* p = chunk->pages[(off >> kPageShift) & (kPagesPerChunk - 1)];
-      if (p) return p;
+    const uint64_t off = paddr - base_;
+    if (Chunk* chunk = chunks_[off >> kChunkShift].get()) {
+      if (uint8_t* p = chunk->pages[(off >> kPageShift) & (kPagesPerChunk - 1)].get()) return p;
     }
     return allocate(paddr);
   }
-  // Host pointer to the byte at `paddr` (inside RAM), allocating its page if needed.
+  // The same for writing: a page shared with another machine is copied first.
+  uint8_t* page_for_write(uint64_t paddr);
   uint8_t* host(uint64_t paddr) { return page(paddr) + (paddr & kPageMask); }
+  uint8_t* host_for_write(uint64_t paddr) { return page_for_write(paddr) + (paddr & kPageMask); }
 
   // Null if the page was never touched (for snapshots and statistics; never allocates).
   const uint8_t* page_if_resident(uint64_t paddr) const;
 
-  // Bulk copies that may cross pages; the range must be inside RAM. Writes notify the
-  // write observer (device DMA goes through these).
+  // Bulk copies that may cross pages; the range must be inside RAM. Writes notify the write
+  // observer (device DMA goes through these).
   void read(uint64_t paddr, void* dst, size_t len);
   void write(uint64_t paddr, const void* src, size_t len);
   void fill(uint64_t paddr, uint8_t value, size_t len);
 
+  // Makes this RAM (same base and size) share every resident page of `other`, copy-on-write on
+  // both sides; this RAM's own pages are dropped first. Both sides' page observers are told.
+  void share_pages_from(GuestRam& other);
+
+  // Pages allocated for this RAM, and how many of them are shared with other machines.
   size_t resident_pages() const { return resident_pages_; }
+  size_t shared_pages() const;
+  // At most this many resident pages (0: no limit); touching another throws MemoryLimitExceeded.
+  void set_page_limit(size_t pages) { page_limit_ = pages; }
 
   void set_write_observer(RamWriteObserver* observer) { write_observer_ = observer; }
+  void set_page_observer(RamPageObserver* observer) { page_observer_ = observer; }
 
  private:
   static constexpr unsigned kChunkShift = 21;  // 2 MiB
   static constexpr uint64_t kPagesPerChunk = uint64_t{1} << (kChunkShift - kPageShift);
-  struct Chunk {
-    uint8_t* pages[kPagesPerChunk] = {};
+  struct FreePage {
+    void operator()(uint8_t* p) const;
   };
+  using PagePtr = std::shared_ptr<uint8_t>;  // the reference count says whether it is shared
+  struct Chunk {
+    PagePtr pages[kPagesPerChunk];
+  };
+  PagePtr& slot(uint64_t paddr);
   uint8_t* allocate(uint64_t paddr);
+  static PagePtr new_page();
 
   uint64_t base_;
   uint64_t size_;
   std::vector<std::unique_ptr<Chunk>> chunks_;
   size_t resident_pages_ = 0;
+  size_t page_limit_ = 0;
   RamWriteObserver* write_observer_ = nullptr;
-  std::mutex allocation_mutex_;
+  RamPageObserver* page_observer_ = nullptr;
 };
 
 }  // namespace hartbox

@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 Hart::Hart(Bus& bus, uint64_t hart_id) : bus_(bus), hart_id_(hart_id) { reset(0); }
@@ -162,6 +164,7 @@ TranslationContext Hart::translation_context(Access access) const {
 }
 
 uint64_t Hart::translate(uint64_t vaddr, Access access) {
+  ++tlb_misses_;
   const TranslationContext ctx = translation_context(access);
   uint64_t paddr = vaddr;
   if (ctx.priv != static_cast<unsigned>(Privilege::Machine) && (satp_ >> 60) != kSatpModeBare) {
@@ -173,7 +176,8 @@ uint64_t Hart::translate(uint64_t vaddr, Access access) {
   }
   if (bus_.is_plain_ram_page(paddr) &&
       !(access == Access::Store && code_observer_ && code_observer_->is_code_page(paddr)))
-    tlb_.insert(access, vaddr, paddr, bus_.ram().page(paddr));
+    tlb_.insert(access, vaddr, paddr,
+                access == Access::Store ? bus_.ram().page_for_write(paddr) : bus_.ram().page(paddr));
   return paddr;
 }
 
@@ -210,6 +214,7 @@ uint64_t Hart::load_slow(uint64_t vaddr, unsigned size) {
     return value;
   }
   if (!bus_.read(paddr, size, value)) throw Trap{Exception::LoadAccessFault, vaddr};
+  if (mmio_observer_) mmio_observer_->mmio(*this, paddr, size, value, false);
   return value;
 }
 
@@ -224,7 +229,7 @@ void Hart::store_slow(uint64_t vaddr, unsigned size, uint64_t value) {
   const uint64_t paddr = translate(vaddr, Access::Store);
   if (code_observer_) code_observer_->code_page_written(paddr & ~kPageMask);
   if (bus_.ram().contains(paddr, size) && bus_.is_plain_ram_page(paddr)) {
-    std::memcpy(bus_.ram().host(paddr), &value, size);
+    std::memcpy(bus_.ram().host_for_write(paddr), &value, size);
     return;
   }
   request_sync();  // a device access may change interrupt state
@@ -234,6 +239,7 @@ void Hart::store_slow(uint64_t vaddr, unsigned size, uint64_t value) {
     return;
   }
   if (!bus_.write(paddr, size, value)) throw Trap{Exception::StoreAccessFault, vaddr};
+  if (mmio_observer_) mmio_observer_->mmio(*this, paddr, size, value, true);
 }
 
 uint8_t* Hart::atomic_host(uint64_t vaddr, Access access) {
@@ -242,7 +248,7 @@ uint8_t* Hart::atomic_host(uint64_t vaddr, Access access) {
   if (!bus_.is_plain_ram_page(paddr))
     throw Trap{access == Access::Load ? Exception::LoadAccessFault : Exception::StoreAccessFault, vaddr};
   if (access == Access::Store && code_observer_) code_observer_->code_page_written(paddr & ~kPageMask);
-  return bus_.ram().host(paddr);
+  return bus_.ram().host_for_write(paddr);
 }
 
 uint32_t Hart::fetch(uint64_t vaddr) {
@@ -294,6 +300,97 @@ bool Hart::write_virtual(uint64_t vaddr, const void* src, size_t len) {
     vaddr += n, in += n, len -= n;
   }
   return true;
+}
+
+// --- Snapshots ---------------------------------------------------------------------------------
+
+void Hart::save(StateWriter& out) const {
+  out.begin_section(state_tag("HART"));
+  out.u64(hart_id_);
+  for (uint64_t r : x) out.u64(r);
+  for (uint64_t r : f) out.u64(r);
+  out.u64(pc);
+  out.u64(next_pc);
+  out.u8(static_cast<uint8_t>(priv));
+  out.u64(instret);
+  out.boolean(waiting_);
+  out.u64(traps_taken_);
+  out.u64(last_trap_cause_);
+  out.u64(mstatus_);
+  out.u64(medeleg_);
+  out.u64(mideleg_);
+  out.u64(mie_);
+  out.u64(mip_.load(std::memory_order_relaxed));
+  out.u64(external_seip_.load(std::memory_order_relaxed));
+  for (uint64_t v : {mtvec_, stvec_, mscratch_, sscratch_, mepc_, sepc_, mcause_, scause_, mtval_, stval_, satp_})
+    out.u64(v);
+  out.u32(mcounteren_);
+  out.u32(scounteren_);
+  out.u64(menvcfg_);
+  out.u64(senvcfg_);
+  out.u64(stimecmp_);
+  out.u64(instret_written_delta_);
+  out.u64(cycle_minus_instret_);
+  for (uint64_t v : pmpcfg_) out.u64(v);
+  for (uint64_t v : pmpaddr_) out.u64(v);
+  out.u64(tselect_);
+  out.u32(fflags_);
+  out.u32(frm_);
+  out.u64(reservation_addr);
+  out.u64(reservation_value);
+  out.boolean(reservation_valid);
+  out.end_section();
+}
+
+void Hart::load(StateReader& in) {
+  in.begin_section(state_tag("HART"));
+  const uint64_t id = in.u64();
+  in.expect(id == hart_id_, "hart " + std::to_string(hart_id_) + " finds the state of hart " + std::to_string(id));
+  for (uint64_t& r : x) r = in.u64();
+  in.expect(x[0] == 0, "corrupted: x0 is not zero");
+  for (uint64_t& r : f) r = in.u64();
+  pc = in.u64();
+  next_pc = in.u64();
+  const uint8_t mode = in.u8();
+  in.expect(mode == 0 || mode == 1 || mode == 3, "corrupted: privilege mode " + std::to_string(mode));
+  priv = static_cast<Privilege>(mode);
+  instret = in.u64();
+  waiting_ = in.boolean();
+  traps_taken_ = in.u64();
+  last_trap_cause_ = in.u64();
+  mstatus_ = in.u64();
+  in.expect(((mstatus_ & mstatus::MPP) >> mstatus::kMppShift) != 2, "corrupted: mstatus.MPP holds the reserved mode 2");
+  medeleg_ = in.u64();
+  mideleg_ = in.u64();
+  mie_ = in.u64();
+  mip_.store(in.u64(), std::memory_order_relaxed);
+  const uint64_t seip = in.u64();
+  in.expect(seip == 0 || seip == irq::SEIP, "corrupted: the external SEIP line holds " + std::to_string(seip));
+  external_seip_.store(seip, std::memory_order_relaxed);
+  for (uint64_t* v : {&mtvec_, &stvec_, &mscratch_, &sscratch_, &mepc_, &sepc_, &mcause_, &scause_, &mtval_, &stval_, &satp_})
+    *v = in.u64();
+  const uint64_t satp_mode = satp_ >> 60;
+  in.expect(satp_mode == kSatpModeBare || satp_mode == kSatpModeSv39 || satp_mode == kSatpModeSv48,
+            "corrupted: satp mode " + std::to_string(satp_mode));
+  mcounteren_ = in.u32();
+  scounteren_ = in.u32();
+  menvcfg_ = in.u64();
+  senvcfg_ = in.u64();
+  stimecmp_ = in.u64();
+  instret_written_delta_ = in.u64();
+  cycle_minus_instret_ = in.u64();
+  for (uint64_t& v : pmpcfg_) v = in.u64();
+  for (uint64_t& v : pmpaddr_) v = in.u64();
+  tselect_ = in.u64();
+  fflags_ = in.u32();
+  frm_ = in.u32();
+  in.expect(fflags_ < 32 && frm_ < 8, "corrupted: fflags/frm out of range");
+  reservation_addr = in.u64();
+  reservation_value = in.u64();
+  reservation_valid = in.boolean();
+  in.end_section();
+  sync_requested_ = true;
+  flush_tlb();  // host pointers belong to the machine that saved the state
 }
 
 }  // namespace hartbox

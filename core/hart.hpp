@@ -29,6 +29,8 @@ class TimeSource {
 };
 
 class Hart;
+class StateWriter;
+class StateReader;
 
 // Called by `ebreak` when the RISC-V semihosting sequence surrounds it and semihosting is
 // enabled (RISC-V semihosting spec, "Semihosting trap instruction sequence").
@@ -48,6 +50,14 @@ class CodeWriteObserver {
   // Called for every slow-path store; the observer ignores pages it holds no code for.
   virtual void code_page_written(uint64_t paddr_page) = 0;
   virtual void instruction_fence() = 0;  // fence.i
+};
+
+// Sees every access a hart makes to a device (MMIO), for traces; the slow path calls it, so it
+// costs nothing when absent.
+class MmioObserver {
+ public:
+  virtual ~MmioObserver() = default;
+  virtual void mmio(const Hart& hart, uint64_t paddr, unsigned size, uint64_t value, bool write) = 0;
 };
 
 // Why an engine's run() returned.
@@ -84,6 +94,7 @@ class Hart {
   SemihostingHandler* semihosting() const { return semihosting_; }
   void set_code_write_observer(CodeWriteObserver* observer) { code_observer_ = observer; }
   CodeWriteObserver* code_write_observer() const { return code_observer_; }
+  void set_mmio_observer(MmioObserver* observer) { mmio_observer_ = observer; }
   uint64_t time() const { return time_ ? time_->mtime() : instret; }
 
   // --- Reset and run control ---
@@ -213,6 +224,8 @@ class Hart {
   bool write_virtual(uint64_t vaddr, const void* src, size_t len);
 
   HostTlb& tlb() { return tlb_; }
+  // Accesses that missed the TLB and went through translation (page walk or bare mapping).
+  uint64_t tlb_misses() const { return tlb_misses_; }
   // Drops every cached translation. The epoch counts these flushes, so that engines can tell
   // when virtual-address-keyed caches (block chains, jump caches) may be stale.
   void flush_tlb() {
@@ -221,6 +234,13 @@ class Hart {
     sync_requested_ = true;
   }
   uint64_t translation_epoch() const { return translation_epoch_; }
+
+  // --- Snapshots and clones (core/state_io.hpp) ---
+  // Every architectural field: registers, pc, privilege, every CSR field, fflags/frm, the
+  // LR/SC reservation, WFI, stimecmp, PMP, counters. Not the TLB: load() flushes it. load()
+  // needs the same hart id and throws SnapshotError on a value no hart could hold.
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
  private:
   template <typename T>
@@ -242,6 +262,8 @@ class Hart {
   const TimeSource* time_ = nullptr;
   SemihostingHandler* semihosting_ = nullptr;
   CodeWriteObserver* code_observer_ = nullptr;
+  MmioObserver* mmio_observer_ = nullptr;
+  uint64_t tlb_misses_ = 0;
   HostTlb tlb_;
   std::atomic<bool> stop_requested_{false};
   bool waiting_ = false;

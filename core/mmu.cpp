@@ -14,7 +14,7 @@ constexpr uint64_t kReservedHigh = ~uint64_t{0} << 54;  // N, PBMT and reserved 
 // Sets A (and D) in a PTE that lives in RAM, atomically with respect to other harts.
 bool update_pte(Bus& bus, uint64_t pte_addr, uint64_t expected, uint64_t desired) {
   if (!bus.is_plain_ram_page(pte_addr)) return bus.write(pte_addr, 8, desired);
-  std::atomic_ref<uint64_t> word(*reinterpret_cast<uint64_t*>(bus.ram().host(pte_addr)));
+  std::atomic_ref<uint64_t> word(*reinterpret_cast<uint64_t*>(bus.ram().host_for_write(pte_addr)));
   return word.compare_exchange_strong(expected, desired);
 }
 

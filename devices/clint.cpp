@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 Clint::Clint(std::vector<Hart*> harts, MachineClock& clock)
@@ -69,6 +71,20 @@ uint64_t Clint::next_deadline() const {
   for (uint64_t cmp : mtimecmp_)
     if (cmp > now && cmp < next) next = cmp;
   return next;
+}
+
+void Clint::save(StateWriter& out) const {
+  out.begin_section(state_tag("CLNT"));
+  out.u64(mtimecmp_.size());
+  for (uint64_t cmp : mtimecmp_) out.u64(cmp);
+  out.end_section();
+}
+
+void Clint::load(StateReader& in) {
+  in.begin_section(state_tag("CLNT"));
+  in.expect(in.u64() == mtimecmp_.size(), "the snapshot's CLINT has another number of harts");
+  for (uint64_t& cmp : mtimecmp_) cmp = in.u64();
+  in.end_section();
 }
 
 }  // namespace hartbox

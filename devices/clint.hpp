@@ -31,6 +31,10 @@ class Clint final : public Device {
   // The earliest mtimecmp that is still in the future, or UINT64_MAX if none.
   uint64_t next_deadline() const;
 
+  // Snapshots: each hart's mtimecmp (mtime is the clock's, MSIP and MTIP the harts').
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
+
  private:
   std::vector<Hart*> harts_;
   std::vector<uint64_t> mtimecmp_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 namespace {
@@ -43,6 +45,31 @@ std::chrono::nanoseconds MachineClock::until(uint64_t target) const {
       static_cast<int64_t>(std::min<u128>((static_cast<u128>(ticks) * 1'000'000'000u) /
                                                            frequency_hz_,
                                                        INT64_MAX))};
+}
+
+void MachineClock::save(StateWriter& out) const {
+  out.begin_section(state_tag("CLOK"));
+  out.u8(mode_ == Mode::Real ? 1 : 0);
+  out.u64(frequency_hz_);
+  out.u64(insns_per_tick_);
+  out.u64(latched_retired_);
+  out.u64(offset_);
+  out.u64(mtime());
+  out.end_section();
+}
+
+void MachineClock::load(StateReader& in) {
+  in.begin_section(state_tag("CLOK"));
+  const bool real = in.u8() != 0;
+  const uint64_t frequency = in.u64(), insns_per_tick = in.u64();
+  in.expect(real == (mode_ == Mode::Real), "the snapshot's clock mode differs from this machine's");
+  in.expect(frequency == frequency_hz_ && insns_per_tick == insns_per_tick_,
+            "the snapshot's timebase differs from this machine's");
+  latched_retired_ = in.u64();
+  offset_ = in.u64();
+  const uint64_t saved_mtime = in.u64();
+  in.end_section();
+  if (mode_ == Mode::Real) set_mtime(saved_mtime);
 }
 
 }  // namespace hartbox

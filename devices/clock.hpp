@@ -41,6 +41,11 @@ class MachineClock final : public TimeSource {
   // Host time until mtime reaches `target` (zero if it already has).
   std::chrono::nanoseconds until(uint64_t target) const;
 
+  // Snapshots: the mode and rates must match. Virtual time resumes at exactly the saved mtime and
+  // latched count; real time resumes at the saved mtime and runs on from the host clock.
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
+
  private:
   uint64_t raw_ticks() const;
 

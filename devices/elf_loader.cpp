@@ -382,7 +382,7 @@ void load_raw(const std::string& path, uint64_t address, GuestRam& ram) {
   while (offset < size) {
     const uint64_t paddr = address + offset;
     const size_t n = static_cast<size_t>(std::min(size - offset, kPageSize - (paddr & kPageMask)));
-    if (read_at(path, file.get(), ram.host(paddr), n, offset) != n)
+    if (read_at(path, file.get(), ram.host_for_write(paddr), n, offset) != n)
       fail(path, "file shrank while it was being read (" + std::to_string(offset) + " of " + std::to_string(size) +
                      " bytes read)");
     offset += n;

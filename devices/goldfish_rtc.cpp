@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 namespace {
@@ -122,6 +124,31 @@ void GoldfishRtc::update_irq() {
     line_ = level;
     irq_.set(level);
   }
+}
+
+void GoldfishRtc::save(StateWriter& out) const {
+  out.begin_section(state_tag("RTC "));
+  out.u64(now_ns());
+  out.u64(alarm_);
+  out.u32(time_high_);
+  out.boolean(alarm_running_);
+  out.boolean(irq_pending_);
+  out.boolean(irq_enabled_);
+  out.boolean(line_);
+  out.end_section();
+}
+
+void GoldfishRtc::load(StateReader& in) {
+  in.begin_section(state_tag("RTC "));
+  const uint64_t guest_now = in.u64();
+  offset_ = guest_now - clock_.now_ns();  // modulo 2^64, as offset_ always is
+  alarm_ = in.u64();
+  time_high_ = in.u32();
+  alarm_running_ = in.boolean();
+  irq_pending_ = in.boolean();
+  irq_enabled_ = in.boolean();
+  line_ = in.boolean();
+  in.end_section();
 }
 
 }  // namespace hartbox

@@ -26,6 +26,9 @@
 
 namespace hartbox {
 
+class StateWriter;
+class StateReader;
+
 // A source of wall-clock time: nanoseconds since 1970-01-01T00:00:00Z.
 class WallClock {
  public:
@@ -103,6 +106,13 @@ class GoldfishRtc final : public Device {
   // The guest-visible time: the clock plus whatever offset the guest set.
   uint64_t now_ns() const { return clock_.now_ns() + offset_; }
   bool irq_level() const { return line_; }
+
+  // Snapshots. The guest's time resumes where it was when the snapshot was taken (the time the
+  // snapshot spent on disk does not pass for the guest, as for the machine's mtime); the alarm
+  // and interrupt state come back as they were, and load() does not drive the line (the PLIC's
+  // snapshot holds its level).
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
  private:
   void check_alarm();

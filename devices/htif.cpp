@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 namespace {
@@ -215,6 +217,44 @@ int64_t Htif::sys_write(uint64_t fd, uint64_t buffer, uint64_t length) {
     done += n;
   }
   return static_cast<int64_t>(length);
+}
+
+void Htif::save(StateWriter& out) const {
+  out.begin_section(state_tag("HTIF"));
+  out.u64(tohost_address_);
+  out.boolean(fromhost_address_.has_value());
+  out.u64(fromhost_address_.value_or(0));
+  out.u64(tohost_);
+  out.u64(fromhost_);
+  out.u64(answers_.size());
+  for (uint64_t a : answers_) out.u64(a);
+  out.u64(pending_reads_.size());
+  for (uint64_t r : pending_reads_) out.u64(r);
+  out.boolean(exit_code_.has_value());
+  out.u32(static_cast<uint32_t>(exit_code_.value_or(0)));
+  out.u64(dropped_answers_);
+  out.end_section();
+}
+
+void Htif::load(StateReader& in) {
+  in.begin_section(state_tag("HTIF"));
+  const uint64_t tohost = in.u64();
+  const bool has_fromhost = in.boolean();
+  const uint64_t fromhost = in.u64();
+  in.expect(tohost == tohost_address_ && has_fromhost == fromhost_address_.has_value() &&
+                (!has_fromhost || fromhost == *fromhost_address_),
+            "the snapshot's HTIF words are at other addresses");
+  tohost_ = in.u64();
+  fromhost_ = in.u64();
+  answers_.resize(static_cast<size_t>(in.count(kMaxQueued, "queued HTIF answers")));
+  for (uint64_t& a : answers_) a = in.u64();
+  pending_reads_.resize(static_cast<size_t>(in.count(kMaxQueued, "pending HTIF reads")));
+  for (uint64_t& r : pending_reads_) r = in.u64();
+  const bool exited = in.boolean();
+  const auto code = static_cast<int>(in.u32());
+  exit_code_ = exited ? std::optional<int>(code) : std::nullopt;
+  dropped_answers_ = in.u64();
+  in.end_section();
 }
 
 }  // namespace hartbox

@@ -44,6 +44,9 @@
 
 namespace hartbox {
 
+class StateWriter;
+class StateReader;
+
 class Htif final : public Device {
  public:
   using ExitHandler = std::function<void(int code)>;
@@ -77,6 +80,11 @@ class Htif final : public Device {
   std::optional<int> exit_code() const { return exit_code_; }
   // Answers dropped because the queue was full (a guest that never empties fromhost).
   uint64_t dropped_answers() const { return dropped_answers_; }
+
+  // Snapshots: both words, the queued answers and pending console reads, the exit code. load()
+  // needs the same tohost/fromhost addresses (the machine recreates the device from them).
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
  private:
   class FromhostWindow final : public Device {

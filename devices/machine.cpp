@@ -63,6 +63,7 @@ Machine::Machine(const MachineConfig& config)
     counted.push_back(harts_.back().get());
   }
   clock_.count_harts(counted);
+  ram_.set_page_observer(this);
   if (!config_.console) {
     default_console_ = std::make_unique<StdoutConsoleSink>();
     config_.console = default_console_.get();
@@ -86,6 +87,7 @@ Machine::Machine(const MachineConfig& config)
   for (size_t i = 0; i < config.nics.size(); ++i) {
     VirtioNetConfig net;
     net.mac = {0x52, 0x54, 0x00, 0x12, 0x34, static_cast<uint8_t>(0x56 + i)};
+    net.rx_wakeup = config.on_external_event;
     board.virtio_devices.push_back(std::make_unique<VirtioNet>(config.nics[i], net));
   }
   if (config.rng) board.virtio_devices.push_back(std::make_unique<VirtioRng>());
@@ -145,6 +147,12 @@ void Machine::set_entry(uint64_t pc) {
   }
 }
 
+bool Machine::idle() {
+  for (auto& hart : harts_)
+    if (!hart->waiting() || hart->interrupt_pending()) return false;
+  return true;
+}
+
 void Machine::start_harts(uint64_t entry, uint64_t fdt_address, uint64_t info_address) {
   for (auto& hart : harts_) {
     hart->reset(entry);
@@ -199,6 +207,15 @@ void Machine::boot(const BootSpec& spec) {
     info_address = virt::kBootRomBase;
   }
   start_harts(entry, fdt_address, info_address);
+}
+
+void Machine::page_replaced(uint64_t paddr) {
+  // A shared page got a private copy: cached pointers to the old one must go.
+  for (auto& hart : harts_) hart->tlb().flush_physical_page(paddr);
+}
+
+void Machine::pages_shared() {
+  for (auto& hart : harts_) hart->flush_tlb();
 }
 
 void Machine::reset() {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include "devices/console.hpp"
 #include "devices/elf_loader.hpp"
 #include "devices/power_control.hpp"
+#include "devices/snapshot.hpp"
 #include "devices/virt_board.hpp"
 #include "devices/virtio/block.hpp"
 #include "devices/virtio/net_backend.hpp"
@@ -57,6 +59,9 @@ struct MachineConfig {
   std::vector<NetBackend*> nics;           // owned by the caller, must outlive the machine
   bool rng = false;
   bool legacy_virtio = false;              // virtio-mmio version 1 instead of 2
+  // Called (from any thread) when something outside the guest has work for it, e.g. a network
+  // frame arrived: a scheduler wakes the machine if it is parked. Must not call into the machine.
+  std::function<void()> on_external_event;
 };
 
 // What to boot on the virt board, as QEMU's -bios/-kernel/-initrd/-append.
@@ -73,7 +78,7 @@ struct RunOutcome {
   uint64_t steps = 0;  // instructions retired plus traps taken, in this run
 };
 
-class Machine final : private PowerControl {
+class Machine final : private PowerControl, private RamPageObserver {
  public:
   explicit Machine(const MachineConfig& config);
   ~Machine() override;
@@ -95,8 +100,14 @@ class Machine final : private PowerControl {
   // Runs until the guest exits, every hart waits for an interrupt that nothing can raise, or
   // `max_steps` (0: no limit) is reached.
   RunOutcome run(uint64_t max_steps);
-  // One slice of at most `budget` steps on every hart in turn, then device work.
+  // One slice of at most `budget` steps on every hart in turn, then device work. Returns
+  // StopReason::Wait when every hart waits for an interrupt: the machine can then be parked
+  // until next_deadline() (in clock() ticks) or an external event.
   SliceResult run_slice(uint64_t budget);
+  // When a device will next raise an interrupt by itself (mtime ticks), or UINT64_MAX.
+  uint64_t next_deadline() const { return board_->next_deadline(); }
+  // True if every hart waits for an interrupt and none is pending.
+  bool idle();
 
   // Ends the run with the guest's exit code (HTIF, semihosting, the test device).
   void exit(int code);
@@ -118,10 +129,32 @@ class Machine final : private PowerControl {
   const ElfImage* program() const { return program_ ? &*program_ : nullptr; }
   // Instructions retired by all harts since power-on.
   uint64_t retired() const;
+  const MachineConfig& config() const { return config_; }
+
+  // --- Snapshots and clones (devices/snapshot.hpp: the file format and the rules) ---
+  // All of them need the machine paused: called from the thread that runs it, outside run().
+  //
+  // Writes the whole machine to `path` atomically. Throws SnapshotError (one line naming the
+  // file) if it cannot; an earlier file at `path` is then left as it was.
+  void snapshot(const std::string& path);
+  // A new machine from a snapshot file. Everything the guest sees comes from the snapshot; from
+  // `host` come the host's side of things: console, console_input, nics (as many backends as
+  // the snapshot has cards), on_external_event, the engine (any engine resumes any snapshot),
+  // and semihosting_root if it is not empty. Throws SnapshotError.
+  static std::unique_ptr<Machine> restore(const std::string& path, const MachineConfig& host);
+  // The configuration restore() would build from `path` (nics: one null entry per card), after
+  // checking the file's header. Throws SnapshotError.
+  static MachineConfig snapshot_config(const std::string& path);
+  // A new machine that goes on from this one's current state, sharing its RAM copy-on-write;
+  // `host` as for restore(). May freeze this machine's writable disks (see snapshot.hpp).
+  // Throws SnapshotError (or DiskError for an overlay it cannot create).
+  std::unique_ptr<Machine> clone(const MachineConfig& host, const CloneOptions& options = {});
 
  private:
   void power_off(int code) override { exit(code); }
   void reset() override;
+  void page_replaced(uint64_t paddr) override;
+  void pages_shared() override;
   // Loads a firmware or kernel file: an ELF at its addresses, or raw at `raw_address`; returns
   // the entry point and sets `end` past the last byte loaded.
   uint64_t load_image(const std::string& path, uint64_t raw_address, uint64_t& end);
@@ -131,8 +164,9 @@ class Machine final : private PowerControl {
   GuestRam ram_;
   Bus bus_;
   MachineClock clock_;
-  CodePages code_pages_;  // shared by the engines of all harts
+  // Destroyed in reverse: the engines detach from the code pages, which detach from the harts.
   std::vector<std::unique_ptr<Hart>> harts_;
+  CodePages code_pages_;                          // shared by the engines of all harts
   std::vector<std::unique_ptr<Engine>> engines_;  // one per hart
   std::unique_ptr<StdoutConsoleSink> default_console_;
   std::unique_ptr<virt::VirtBoard> board_;
@@ -143,6 +177,11 @@ class Machine final : private PowerControl {
   std::vector<uint8_t> device_tree_;
   std::optional<int> exit_code_;
   bool reset_requested_ = false;
+
+  // Snapshots and clones (devices/machine_snapshot.cpp).
+  void save_state(StateWriter& out) const;
+  void load_state(StateReader& in);
+  TemporaryFiles temporary_files_;
 };
 
 }  // namespace hartbox

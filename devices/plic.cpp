@@ -3,6 +3,8 @@
 #include <bit>
 #include <stdexcept>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 namespace {
@@ -165,6 +167,44 @@ void Plic::update() {
     else
       harts_[context / 2]->set_interrupt_pending(line, best_source(context) != 0);
   }
+}
+
+void Plic::save(StateWriter& out) const {
+  std::lock_guard lock(mutex_);
+  out.begin_section(state_tag("PLIC"));
+  out.u64(threshold_.size());
+  for (uint32_t v : priority_) out.u32(v);
+  for (uint32_t v : claimed_by_) out.u32(v);
+  for (uint32_t v : level_) out.u32(v);
+  for (uint32_t v : pending_) out.u32(v);
+  for (const Bits& bits : enable_)
+    for (uint32_t v : bits) out.u32(v);
+  for (uint32_t v : threshold_) out.u32(v);
+  out.end_section();
+}
+
+void Plic::load(StateReader& in) {
+  std::lock_guard lock(mutex_);
+  in.begin_section(state_tag("PLIC"));
+  in.expect(in.u64() == threshold_.size(), "the snapshot's PLIC has another number of contexts");
+  for (uint32_t& v : priority_) {
+    v = in.u32();
+    in.expect(v <= kMaxPriority, "corrupted: PLIC priority " + std::to_string(v));
+  }
+  for (uint32_t& v : claimed_by_) {
+    v = in.u32();
+    in.expect(v == kNotClaimed || v < threshold_.size(), "corrupted: PLIC claim by context " + std::to_string(v));
+  }
+  for (uint32_t& v : level_) v = in.u32();
+  for (uint32_t& v : pending_) v = in.u32();
+  for (Bits& bits : enable_)
+    for (uint32_t& v : bits) v = in.u32();
+  for (uint32_t& v : threshold_) {
+    v = in.u32();
+    in.expect(v <= kMaxPriority, "corrupted: PLIC threshold " + std::to_string(v));
+  }
+  in.end_section();
+  update();
 }
 
 }  // namespace hartbox

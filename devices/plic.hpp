@@ -68,6 +68,12 @@ class Plic final : public Device, public InterruptController {
 
   size_t contexts() const { return threshold_.size(); }
 
+  // Snapshots: priorities, levels, pending and claimed sources, enables and thresholds. load()
+  // drives every hart's MEIP/SEIP from the loaded state; the levels saved here are what the
+  // devices' lines were, so devices do not drive their lines again when they load.
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
+
  private:
   static constexpr unsigned kWords = (kNumSources + 31) / 32;
   static constexpr uint32_t kNotClaimed = UINT32_MAX;
@@ -81,7 +87,7 @@ class Plic final : public Device, public InterruptController {
   // Recomputes every context's output and drives the harts' MEIP/SEIP.
   void update();
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::vector<Hart*> harts_;
   std::array<uint32_t, kNumSources> priority_{};
   std::array<uint32_t, kNumSources> claimed_by_{};  // context, or kNotClaimed

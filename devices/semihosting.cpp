@@ -16,6 +16,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 using namespace semihosting_op;
@@ -643,6 +645,60 @@ int Semihosting::rename_path(const std::string& from, const std::string& to) {
   ::close(from_dir);
   ::close(to_dir);
   return result == 0 ? 0 : static_cast<int>(fail(error));
+}
+
+// --- Snapshots ------------------------------------------------------------------------------------
+
+void Semihosting::save(StateWriter& out) const {
+  out.begin_section(state_tag("SEMI"));
+  size_t host_files = 0;
+  for (const auto& slot : handles_)
+    if (slot && slot->kind == Handle::Kind::HostFile) ++host_files;
+  out.u64(host_files);
+  out.u64(handles_.size());
+  for (const auto& slot : handles_) {
+    out.boolean(slot.has_value());
+    out.u8(slot ? static_cast<uint8_t>(slot->kind) : 0);
+    out.u64(slot ? slot->position : 0);
+  }
+  out.u32(static_cast<uint32_t>(errno_));
+  out.boolean(exit_code_.has_value());
+  out.u32(static_cast<uint32_t>(exit_code_.value_or(0)));
+  const auto elapsed = std::chrono::steady_clock::now() - start_;
+  out.u64(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
+  out.end_section();
+}
+
+void Semihosting::load(StateReader& in) {
+  in.begin_section(state_tag("SEMI"));
+  const uint64_t host_files = in.count(kMaxHandles, "open host files");
+  std::vector<std::optional<Handle>> handles(static_cast<size_t>(in.count(kMaxHandles, "semihosting handles")));
+  size_t lost = 0;
+  for (auto& slot : handles) {
+    const bool present = in.boolean();
+    const uint8_t kind = in.u8();
+    const uint64_t position = in.u64();
+    if (!present) continue;
+    in.expect(kind <= static_cast<uint8_t>(Handle::Kind::Features), "corrupted: semihosting handle kind " +
+                                                                          std::to_string(kind));
+    slot = Handle{static_cast<Handle::Kind>(kind), -1, position};
+    if (slot->kind == Handle::Kind::HostFile) ++lost;  // fd -1: every operation gets EBADF
+  }
+  in.expect(lost == host_files, "corrupted: the semihosting handle table disagrees with its count of host files");
+  const auto error = static_cast<int>(in.u32());
+  const bool exited = in.boolean();
+  const auto code = static_cast<int>(in.u32());
+  const uint64_t elapsed_ns = in.u64();
+  in.end_section();
+  for (const auto& slot : handles_)
+    if (slot && slot->fd >= 0) ::close(slot->fd);
+  handles_ = std::move(handles);
+  lost_host_files_ = lost;
+  errno_ = error;
+  exit_code_ = exited ? std::optional<int>(code) : std::nullopt;
+  start_ = std::chrono::steady_clock::now() -
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+               std::chrono::nanoseconds(static_cast<int64_t>(std::min<uint64_t>(elapsed_ns, INT64_MAX))));
 }
 
 }  // namespace hartbox

@@ -43,6 +43,9 @@
 
 namespace hartbox {
 
+class StateWriter;
+class StateReader;
+
 namespace semihosting_op {
 inline constexpr uint64_t kOpen = 0x01, kClose = 0x02, kWriteC = 0x03, kWrite0 = 0x04, kWrite = 0x05, kRead = 0x06,
                           kReadC = 0x07, kIsError = 0x08, kIsTty = 0x09, kSeek = 0x0a, kFlen = 0x0c,
@@ -90,6 +93,17 @@ class Semihosting final : public SemihostingHandler {
   int last_errno() const { return errno_; }  // what SYS_ERRNO returns
   size_t open_handles() const;                // handles the guest has open, consoles included
   std::optional<int> exit_code() const { return exit_code_; }
+
+  // Snapshots: the handle table, errno, the exit code and the time SYS_CLOCK/SYS_ELAPSED have
+  // counted. Open host files cannot be restored (the host's file descriptors belong to the
+  // process that saved them): their handles stay allocated, so their numbers are not reused,
+  // but every operation on them fails with EBADF, and SYS_CLOSE frees them. The console and
+  // ":semihosting-features" handles work as before. The number of host files the snapshot had
+  // open is recorded; after load(), lost_host_files() says how many handles were invalidated.
+  // The SYS_TMPNAM names stay this machine's own.
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
+  size_t lost_host_files() const { return lost_host_files_; }
 
  private:
   struct Handle {
@@ -142,6 +156,7 @@ class Semihosting final : public SemihostingHandler {
   std::optional<int> exit_code_;
   std::chrono::steady_clock::time_point start_;
   uint64_t tmpnam_token_;  // makes this machine's SYS_TMPNAM names differ from other machines'
+  size_t lost_host_files_ = 0;  // host files invalidated by load()
 };
 
 }  // namespace hartbox

@@ -2,6 +2,8 @@
 
 #include <span>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 namespace {
@@ -245,6 +247,38 @@ void Uart16550::update_irq() {
     line_ = level;
     irq_.set(level);
   }
+}
+
+void Uart16550::save(StateWriter& out) const {
+  out.begin_section(state_tag("UART"));
+  out.u16(divisor_);
+  for (uint8_t r : {rbr_, ier_, iir_, lcr_, mcr_, lsr_, msr_, scr_, fcr_}) out.u8(r);
+  out.bytes(fifo_.data(), fifo_.size());
+  out.u64(fifo_head_);
+  out.u64(fifo_count_);
+  out.u64(trigger_level_);
+  out.boolean(thr_interrupt_);
+  out.boolean(timeout_interrupt_);
+  out.boolean(rx_activity_);
+  out.boolean(line_);
+  out.end_section();
+}
+
+void Uart16550::load(StateReader& in) {
+  in.begin_section(state_tag("UART"));
+  divisor_ = in.u16();
+  for (uint8_t* r : {&rbr_, &ier_, &iir_, &lcr_, &mcr_, &lsr_, &msr_, &scr_, &fcr_}) *r = in.u8();
+  in.bytes(fifo_.data(), fifo_.size());
+  fifo_head_ = static_cast<size_t>(in.u64());
+  fifo_count_ = static_cast<size_t>(in.u64());
+  trigger_level_ = static_cast<size_t>(in.u64());
+  in.expect(fifo_head_ < kFifoSize && fifo_count_ <= kFifoSize && trigger_level_ >= 1 && trigger_level_ <= kFifoSize,
+            "corrupted: UART FIFO state out of range");
+  thr_interrupt_ = in.boolean();
+  timeout_interrupt_ = in.boolean();
+  rx_activity_ = in.boolean();
+  line_ = in.boolean();
+  in.end_section();
 }
 
 }  // namespace hartbox

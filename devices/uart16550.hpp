@@ -27,6 +27,9 @@
 
 namespace hartbox {
 
+class StateWriter;
+class StateReader;
+
 class Uart16550 final : public Device {
  public:
   // virt's memory map and device tree give the UART 0x100 bytes; QEMU decodes only the first
@@ -54,6 +57,11 @@ class Uart16550 final : public Device {
 
   // The level the interrupt line was last driven to.
   bool irq_level() const { return line_; }
+
+  // Snapshots: every register, the receive FIFO and the interrupt conditions. load() does not
+  // drive the line (the PLIC's snapshot holds its level).
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
   // Register offsets and bits (the 16550A datasheet's names).
   enum Register : unsigned { RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2,

@@ -7,6 +7,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/state_io.hpp"
+
 namespace hartbox::virt {
 
 bool BootRom::read(uint64_t offset, unsigned size, uint64_t& value) {
@@ -14,6 +16,18 @@ bool BootRom::read(uint64_t offset, unsigned size, uint64_t& value) {
   value = 0;
   std::memcpy(&value, bytes.data() + offset, size);
   return true;
+}
+
+void BootRom::save(StateWriter& out) const {
+  out.begin_section(state_tag("BROM"));
+  out.bytes(bytes.data(), bytes.size());
+  out.end_section();
+}
+
+void BootRom::load(StateReader& in) {
+  in.begin_section(state_tag("BROM"));
+  in.bytes(bytes.data(), bytes.size());
+  in.end_section();
 }
 
 VirtBoard::VirtBoard(Bus& bus, MachineClock& clock, PowerControl& power, BoardConfig config)
@@ -77,6 +91,30 @@ bool VirtBoard::has_external_inputs() const {
   for (const auto& slot : virtio_)
     if (slot->device() && slot->device()->device_id() == 1) return true;  // a network card
   return false;
+}
+
+void VirtBoard::save(StateWriter& out) const {
+  out.begin_section(state_tag("BORD"));
+  boot_rom_.save(out);
+  clint_->save(out);
+  uart_->save(out);
+  rtc_->save(out);
+  out.u64(virtio_.size());
+  for (const auto& slot : virtio_) slot->save(out);
+  plic_->save(out);
+  out.end_section();
+}
+
+void VirtBoard::load(StateReader& in) {
+  in.begin_section(state_tag("BORD"));
+  boot_rom_.load(in);
+  clint_->load(in);
+  uart_->load(in);
+  rtc_->load(in);
+  in.expect(in.u64() == virtio_.size(), "the snapshot's board has another number of virtio slots");
+  for (auto& slot : virtio_) slot->load(in);
+  plic_->load(in);
+  in.end_section();
 }
 
 // --- The device tree (Documentation/devicetree/bindings in Linux; QEMU hw/riscv/virt.c) ---

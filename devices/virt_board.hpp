@@ -51,6 +51,8 @@ class BootRom final : public Device {
   std::string_view name() const override { return "boot-rom"; }
   bool read(uint64_t offset, unsigned size, uint64_t& value) override;
   bool write(uint64_t, unsigned, uint64_t) override { return false; }
+  void save(StateWriter& out) const;  // snapshots: the bytes
+  void load(StateReader& in);
   std::array<uint8_t, kBootRomSize> bytes{};
 };
 
@@ -87,6 +89,13 @@ class VirtBoard {
   // True if something outside the guest can still raise an interrupt (console input, network),
   // so a machine whose harts all wait is idle rather than dead.
   bool has_external_inputs() const;
+
+  // Snapshots: the state of every device on the board (the boot ROM, CLINT, UART, RTC, the
+  // virtio slots and, last, the PLIC, whose load() drives the harts' external lines). The
+  // machine's clock and harts are saved by the machine. load() needs a board built with the
+  // same devices in the same slots; it throws SnapshotError otherwise.
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
   Clint& clint() { return *clint_; }
   Plic& plic() { return *plic_; }

@@ -11,8 +11,9 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git python3
-  libboost-program-options-dev libbenchmark-dev libelf-dev libfdt-dev device-tree-compiler libpcap-dev
-  opensbi u-boot-qemu qemu-system-misc
+  libboost-program-options-dev libbenchmark-dev libelf-dev libfdt-dev device-tree-compiler libpcap-dev libzstd-dev
+  libtomlplusplus-dev nlohmann-json3-dev
+  opensbi u-boot-qemu qemu-system-misc gdb-multiarch
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   clang
 )

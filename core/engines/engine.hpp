@@ -21,7 +21,9 @@ namespace hartbox {
 class ExecutionObserver {
  public:
   virtual ~ExecutionObserver() = default;
-  // After an instruction retired; `pc` is its address (hart.pc already points past it).
+  // After an instruction retired; `pc` is its address and hart.next_pc where execution goes on
+  // (hart.pc may still be `pc` in the block engine). An observer may end the slice after this
+  // instruction with hart.request_stop() and hart.request_sync().
   virtual void retired(const Hart& hart, uint64_t pc, const isa::DecodedInsn& insn) = 0;
   // When a trap or interrupt is taken; `pc` is where it was raised, `cause` has bit 63 for
   // interrupts.

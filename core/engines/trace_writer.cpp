@@ -39,7 +39,32 @@ Destination destination_of(isa::Op op) {
   }
 }
 
+bool TraceWriter::wanted(const Hart& hart, uint64_t pc) const {
+  return lines_ < filter_.max_instructions && pc >= filter_.low && pc < filter_.high &&
+         ((filter_.privilege_mask >> static_cast<unsigned>(hart.priv)) & 1);
+}
+
+void TraceWriter::note_privilege(const Hart& hart) {
+  const auto now = static_cast<unsigned>(hart.priv);
+  if (now == last_priv_) return;
+  if (!filter_.traps_only && lines_ < filter_.max_instructions)
+    std::fprintf(out_, "%" PRIu64 " >>> privilege: %c-mode -> %c-mode\n", hart.hart_id(), kPrivLetter[last_priv_],
+                 kPrivLetter[now]);
+  last_priv_ = now;
+}
+
+void TraceWriter::mmio(const Hart& hart, uint64_t paddr, unsigned size, uint64_t value, bool write) {
+  if (filter_.traps_only || !wanted(hart, hart.pc)) return;
+  std::fprintf(out_, "%" PRIu64 " --- mmio %s %u bytes at 0x%" PRIx64 ": 0x%" PRIx64 "\n", hart.hart_id(),
+               write ? "write" : "read", size, paddr, value);
+}
+
 void TraceWriter::retired(const Hart& hart, uint64_t pc, const isa::DecodedInsn& insn) {
+  if (filter_.traps_only || !wanted(hart, pc)) {
+    note_privilege(hart);
+    return;
+  }
+  ++lines_;
   const std::string text = disassembler_.text(insn.raw, pc);
   std::fprintf(out_, "%" PRIu64 " %c 0x%016" PRIx64 " (0x%0*" PRIx32 ") %-32s", hart.hart_id(),
                kPrivLetter[static_cast<unsigned>(hart.priv)], pc, insn.len * 2, insn.raw, text.c_str());
@@ -51,17 +76,24 @@ void TraceWriter::retired(const Hart& hart, uint64_t pc, const isa::DecodedInsn&
     case Destination::None: break;
   }
   std::fputc('\n', out_);
+  note_privilege(hart);
 }
 
 void TraceWriter::trapped(const Hart& hart, uint64_t pc, uint64_t cause, uint64_t tval) {
+  if (lines_ >= filter_.max_instructions || pc < filter_.low || pc >= filter_.high) {
+    last_priv_ = static_cast<unsigned>(hart.priv);
+    return;
+  }
+  if (filter_.traps_only) ++lines_;
   const bool interrupt = (cause & kInterruptBit) != 0;
   const uint64_t code = cause & ~kInterruptBit;
   const std::string_view what = interrupt ? interrupt_name(code) : exception_name(code);
   std::fprintf(out_, "%" PRIu64 " %c 0x%016" PRIx64 " >>> %s %.*s (cause %" PRIu64 "), tval 0x%" PRIx64
                ", now %c-mode at 0x%016" PRIx64 "\n",
-               hart.hart_id(), kPrivLetter[static_cast<unsigned>(hart.priv)], pc, interrupt ? "interrupt:" : "trap:",
+               hart.hart_id(), kPrivLetter[last_priv_], pc, interrupt ? "interrupt:" : "trap:",
                static_cast<int>(what.size()), what.data(), code, tval, kPrivLetter[static_cast<unsigned>(hart.priv)],
                hart.pc);
+  last_priv_ = static_cast<unsigned>(hart.priv);
 }
 
 }  // namespace hartbox

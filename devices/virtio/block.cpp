@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 using namespace virtio;
@@ -450,15 +452,64 @@ DiskSpec parse_disk_spec(std::string_view spec) {
   return out;
 }
 
+namespace {
+
+// A disk image seen as a read-only file: what lets an overlay sit on another overlay.
+class DiskImageFile final : public BlockFile {
+ public:
+  explicit DiskImageFile(std::unique_ptr<DiskImage> disk) : disk_(std::move(disk)) {}
+  int read_at(uint64_t offset, void* dst, size_t len) override {
+    if (offset > disk_->size() || len > disk_->size() - offset) return EIO;  // past the end
+    return disk_->read(offset, dst, len);
+  }
+  int write_at(uint64_t, const void*, size_t) override { return EROFS; }
+  int sync() override { return 0; }
+  int punch_hole(uint64_t, uint64_t) override { return EROFS; }
+  int zero_range(uint64_t, uint64_t) override { return EROFS; }
+  int size(uint64_t& bytes) override {
+    bytes = disk_->size();
+    return 0;
+  }
+  int truncate(uint64_t) override { return EROFS; }
+
+ private:
+  std::unique_ptr<DiskImage> disk_;
+};
+
+// The read-only part of a chain: the base image under its frozen overlays.
+std::unique_ptr<BlockFile> open_frozen_chain(const DiskSpec& spec) {
+  using Mode = PosixBlockFile::Mode;
+  std::unique_ptr<BlockFile> lower = PosixBlockFile::open(spec.path, Mode::ReadOnly);
+  std::string lower_name = spec.path;
+  for (const std::string& layer : spec.backing) {
+    auto image = std::make_unique<OverlayDiskImage>(std::move(lower), PosixBlockFile::open(layer, Mode::ReadOnly),
+                                                    true, layer, lower_name);
+    lower = std::make_unique<DiskImageFile>(std::move(image));
+    lower_name = layer;
+  }
+  return lower;
+}
+
+}  // namespace
+
 std::unique_ptr<DiskImage> open_disk(const DiskSpec& spec, uint32_t overlay_block_size) {
   using Mode = PosixBlockFile::Mode;
+  if (!spec.backing.empty() && spec.overlay.empty() && !spec.read_only)
+    throw DiskError(spec.backing.back() + ": a frozen overlay cannot be written: the disk needs an overlay on top");
+  if (spec.overlay.empty() && !spec.backing.empty()) {
+    auto disk = std::make_unique<RawDiskImage>(open_frozen_chain(spec), true);
+    if (disk->size() < 512) throw DiskError(spec.path + ": disk image is smaller than one 512-byte sector");
+    return disk;
+  }
   if (spec.overlay.empty()) {
     auto file = PosixBlockFile::open(spec.path, spec.read_only ? Mode::ReadOnly : Mode::ReadWrite);
     auto disk = std::make_unique<RawDiskImage>(std::move(file), spec.read_only);
     if (disk->size() < 512) throw DiskError(spec.path + ": disk image is smaller than one 512-byte sector");
     return disk;
   }
-  auto base = PosixBlockFile::open(spec.path, Mode::ReadOnly);
+  std::unique_ptr<BlockFile> base =
+      spec.backing.empty() ? std::unique_ptr<BlockFile>(PosixBlockFile::open(spec.path, Mode::ReadOnly))
+                           : open_frozen_chain(spec);
   uint64_t base_size = 0;
   if (int err = base->size(base_size)) throw DiskError(spec.path + ": " + errno_text(err));
   if (base_size < 512) throw DiskError(spec.path + ": disk image is smaller than one 512-byte sector");
@@ -483,7 +534,7 @@ std::unique_ptr<DiskImage> open_disk(const DiskSpec& spec, uint32_t overlay_bloc
     }
   }
   return std::make_unique<OverlayDiskImage>(std::move(base), std::move(overlay), spec.read_only,
-                                            spec.overlay, spec.path);
+                                            spec.overlay, spec.backing.empty() ? spec.path : spec.backing.back());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -516,6 +567,15 @@ VirtioBlock::VirtioBlock(std::unique_ptr<DiskImage> disk, std::string serial, ui
   store_le32(c + 48, kMaxDiscardSectors);                         // max_write_zeroes_sectors
   store_le32(c + 52, kMaxDiscardSegments);                        // max_write_zeroes_seg
   c[56] = 1;                                                      // write_zeroes_may_unmap
+}
+
+void VirtioBlock::attach_disk(std::unique_ptr<DiskImage> disk) {
+  if (!disk) throw DiskError(serial_ + ": no disk image to attach");
+  const uint32_t granularity = std::max<uint32_t>(disk->discard_granularity() / 512, 1);
+  if (disk->size() / kSector != load_le64(config_.data()) || disk->read_only() != closed_read_only_ ||
+      granularity != load_le32(config_.data() + 44))
+    throw DiskError(serial_ + ": the new disk image differs from the one the guest was shown");
+  disk_ = std::move(disk);
 }
 
 uint64_t VirtioBlock::device_features() const {
@@ -654,6 +714,34 @@ uint8_t VirtioBlock::discard_or_zero(const DescriptorChain& chain, uint32_t type
     if (err) return kStatusIoErr;
   }
   return kStatusOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots
+
+void VirtioBlock::save(StateWriter& out) const {
+  out.begin_section(state_tag("VBLK"));
+  out.u64(disk_->size());
+  out.boolean(disk_->read_only());
+  out.string(serial_);
+  out.blob(config_);
+  out.end_section();
+}
+
+void VirtioBlock::load(StateReader& in) {
+  in.begin_section(state_tag("VBLK"));
+  const uint64_t size = in.u64();
+  const bool read_only = in.boolean();
+  const std::string serial = in.string(kSerialBytes * 4);
+  const std::vector<uint8_t> config = in.blob(kConfigSize);
+  in.expect(size == disk_->size(), "disk " + serial_ + " has " + std::to_string(disk_->size()) +
+                                       " bytes but had " + std::to_string(size) + " when the snapshot was taken");
+  in.expect(read_only == disk_->read_only(), "disk " + serial_ + " is " + (read_only ? "writable" : "read-only") +
+                                                 " now but was not when the snapshot was taken");
+  in.expect(serial == serial_, "the snapshot's disk " + serial + " is in the slot of disk " + serial_);
+  in.expect(config == config_, "disk " + serial_ + " shows the guest another configuration (discard granularity) "
+                               "than when the snapshot was taken");
+  in.end_section();
 }
 
 }  // namespace hartbox

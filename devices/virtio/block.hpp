@@ -199,6 +199,11 @@ struct DiskSpec {
   std::string path;
   bool read_only = false;
   std::string overlay;  // empty: no overlay
+  // Frozen overlays between `path` and `overlay`, bottom first, opened read-only: the chains
+  // that clones share (Machine::clone freezes a template's disk into one). Not settable from
+  // the command line; snapshots record it. With frozen layers, `overlay` is required unless the
+  // disk is read-only.
+  std::vector<std::string> backing;
 };
 
 // Throws DiskError with a message saying what is wrong in `spec`.
@@ -255,9 +260,23 @@ class VirtioBlock final : public VirtioDevice {
   void read_config(uint32_t offset, std::span<uint8_t> out) const override;
   void queue_notify(unsigned queue) override;
   void reset() override {}
+  // Snapshots refer to the disk by path (the machine's configuration): the disk's contents stay
+  // in its files and are not copied. What is saved here is what must match: the capacity, the
+  // read-only flag and the serial number. Requests are synchronous, so none is ever in flight.
+  void save(StateWriter& out) const override;
+  void load(StateReader& in) override;
 
   uint64_t capacity_sectors() const { return disk_->size() / 512; }
   DiskImage& disk() { return *disk_; }
+  // For Machine::clone, which moves a template's disk onto a new overlay: close_disk() hands the
+  // image back (destroying it flushes it and releases its file locks), attach_disk() installs
+  // one of the same size, read-only flag and discard granularity (what the guest was told);
+  // it throws DiskError otherwise. The device must not run in between.
+  std::unique_ptr<DiskImage> close_disk() {
+    closed_read_only_ = disk_->read_only();
+    return std::move(disk_);
+  }
+  void attach_disk(std::unique_ptr<DiskImage> disk);
 
  private:
   uint8_t handle(const DescriptorChain& chain, Virtqueue& vq, bool& drop);
@@ -272,6 +291,7 @@ class VirtioBlock final : public VirtioDevice {
   uint16_t queue_size_;
   std::vector<uint8_t> config_;
   std::vector<uint8_t> bounce_;
+  bool closed_read_only_ = false;  // the read-only flag of the image close_disk() gave back
 };
 
 }  // namespace hartbox

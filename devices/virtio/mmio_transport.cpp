@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 using namespace virtio;
@@ -310,6 +312,67 @@ void VirtioMmio::poll() {
   if (!device_ || !(status_ & kStatusDriverOk)) return;
   device_->poll();
   check_broken();
+}
+
+void VirtioMmio::save(StateWriter& out) const {
+  std::lock_guard lock(mutex_);
+  out.begin_section(state_tag("VMIO"));
+  out.u32(device_ ? device_->device_id() : 0);
+  out.u32(static_cast<uint32_t>(version_));
+  out.u32(status_);
+  out.u32(interrupt_status_);
+  out.u32(config_generation_);
+  out.u32(device_features_sel_);
+  out.u32(driver_features_sel_);
+  out.u64(driver_features_);
+  out.u32(queue_sel_);
+  out.u32(guest_page_size_);
+  out.u64(queues_.size());
+  for (size_t i = 0; i < queues_.size(); ++i) {
+    const QueueRegs& q = queue_regs_[i];
+    out.u32(q.num);
+    out.u64(q.desc);
+    out.u64(q.driver);
+    out.u64(q.device);
+    out.u32(q.align);
+    out.u32(q.pfn);
+    queues_[i].save(out);
+  }
+  if (device_) device_->save(out);
+  out.end_section();
+}
+
+void VirtioMmio::load(StateReader& in) {
+  std::lock_guard lock(mutex_);
+  in.begin_section(state_tag("VMIO"));
+  const uint32_t id = in.u32();
+  const uint32_t version = in.u32();
+  in.expect(id == (device_ ? device_->device_id() : 0),
+            "the virtio-mmio slot on interrupt " + std::to_string(irq_.source) + " holds device type " +
+                std::to_string(id) + " in the snapshot but " + std::to_string(device_ ? device_->device_id() : 0) +
+                " in this machine");
+  in.expect(version == static_cast<uint32_t>(version_), "the snapshot's virtio-mmio version differs from this machine's");
+  status_ = in.u32();
+  interrupt_status_ = in.u32();
+  config_generation_ = in.u32();
+  device_features_sel_ = in.u32();
+  driver_features_sel_ = in.u32();
+  driver_features_ = in.u64();
+  queue_sel_ = in.u32();
+  guest_page_size_ = in.u32();
+  in.expect(in.u64() == queues_.size(), "the snapshot's virtio device has another number of queues");
+  for (size_t i = 0; i < queues_.size(); ++i) {
+    QueueRegs& q = queue_regs_[i];
+    q.num = in.u32();
+    q.desc = in.u64();
+    q.driver = in.u64();
+    q.device = in.u64();
+    q.align = in.u32();
+    q.pfn = in.u32();
+    queues_[i].load(in);
+  }
+  if (device_) device_->load(in);
+  in.end_section();
 }
 
 }  // namespace hartbox

@@ -27,6 +27,9 @@
 
 namespace hartbox {
 
+class StateWriter;
+class StateReader;
+
 // What a device may ask of the transport it is attached to.
 class VirtioTransport {
  public:
@@ -77,6 +80,12 @@ class VirtioDevice {
   virtual void poll() {}
   // Device reset (status 0 written): back to the state after construction.
   virtual void reset() = 0;
+
+  // Snapshots: the device's own state (the transport saves its registers and queues). A device
+  // with nothing beyond its construction parameters saves nothing. load() throws SnapshotError
+  // if the saved state does not fit this device.
+  virtual void save(StateWriter& out) const { (void)out; }
+  virtual void load(StateReader& in) { (void)in; }
 
   // Called by the transport when it takes ownership.
   void attach(VirtioTransport* transport) { transport_ = transport; }
@@ -161,6 +170,12 @@ class VirtioMmio final : public Device, private VirtioTransport {
   uint32_t status() const;
   uint32_t interrupt_status() const;
   uint32_t config_generation() const;
+
+  // Snapshots: status, features and selectors, interrupt status, every queue's registers and
+  // ring state, then the device's own state. load() needs the same device type and version in
+  // this slot and does not drive the interrupt line (the PLIC's snapshot holds its level).
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
  private:
   struct QueueRegs {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 using namespace virtio;
@@ -164,6 +166,31 @@ VirtioNet::Stats VirtioNet::stats() const {
 size_t VirtioNet::pending_rx_frames() const {
   std::lock_guard lock(rx_mutex_);
   return pending_.size();
+}
+
+void VirtioNet::save(StateWriter& out) const {
+  out.begin_section(state_tag("VNET"));
+  out.bytes(config_space_.data(), config_space_.size());
+  out.u64(header_bytes_);
+  const Stats s = stats();
+  for (uint64_t v : {s.tx_frames, s.tx_bytes, s.tx_dropped, s.rx_frames, s.rx_bytes,
+                     s.rx_dropped + pending_rx_frames(), s.rx_buffer_too_small})
+    out.u64(v);
+  out.end_section();
+}
+
+void VirtioNet::load(StateReader& in) {
+  in.begin_section(state_tag("VNET"));
+  in.bytes(config_space_.data(), config_space_.size());
+  // The link state is this machine's: a card restored without a backend has no link.
+  store_le16(&config_space_[6], backend_ ? kStatusLinkUp : 0);
+  header_bytes_ = static_cast<size_t>(in.u64());
+  in.expect(header_bytes_ == kHeaderBytes || header_bytes_ == kLegacyHeaderBytes,
+            "corrupted: virtio-net header size " + std::to_string(header_bytes_));
+  for (std::atomic<uint64_t>* v : {&tx_frames_, &tx_bytes_, &tx_dropped_, &rx_frames_, &rx_bytes_, &rx_dropped_,
+                                   &rx_too_small_})
+    v->store(in.u64());
+  in.end_section();
 }
 
 }  // namespace hartbox

@@ -80,6 +80,11 @@ class VirtioNet final : public VirtioDevice, private NetFrameSink {
   void queue_notify(unsigned queue) override;
   void poll() override;
   void reset() override;
+  // Snapshots: the configuration space (a legacy driver may have set the MAC), the header size
+  // and the statistics. Frames received but not yet handed to the guest are not saved: they
+  // count as dropped (rx_dropped) in the restored device, as if the link had lost them.
+  void save(StateWriter& out) const override;
+  void load(StateReader& in) override;
 
   Stats stats() const;
   size_t pending_rx_frames() const;

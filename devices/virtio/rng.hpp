@@ -27,6 +27,8 @@ class VirtioRng final : public VirtioDevice {
   void read_config(uint32_t, std::span<uint8_t>) const override {}
   void queue_notify(unsigned queue) override;
   void reset() override {}
+  // Snapshots: nothing of its own beyond the queue, which the transport saves (the default
+  // VirtioDevice::save/load).
 
  private:
   uint16_t queue_size_;

@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "core/state_io.hpp"
+
 namespace hartbox {
 
 using namespace virtio;
@@ -290,6 +292,49 @@ bool Virtqueue::needs_notification() {
   // vring_need_event(): notify if used_event lies in [old, new) (2.7.10, virtio_ring.h).
   const uint16_t used_event = read_u16(layout_.avail + 4 + 2 * uint64_t{size_});
   return static_cast<uint16_t>(used_idx_ - used_event - 1) < static_cast<uint16_t>(used_idx_ - old);
+}
+
+void Virtqueue::save(StateWriter& out) const {
+  out.begin_section(state_tag("VQUE"));
+  out.u16(max_size_);
+  out.u16(size_);
+  out.u64(layout_.desc);
+  out.u64(layout_.avail);
+  out.u64(layout_.used);
+  out.boolean(ready_);
+  out.boolean(broken_);
+  out.string(broken_reason_);
+  out.boolean(indirect_);
+  out.boolean(event_idx_);
+  out.u16(last_avail_);
+  out.u16(used_idx_);
+  out.u16(signalled_used_);
+  out.end_section();
+}
+
+void Virtqueue::load(StateReader& in) {
+  in.begin_section(state_tag("VQUE"));
+  in.expect(in.u16() == max_size_, "the snapshot's virtqueue has another maximum size");
+  size_ = in.u16();
+  layout_.desc = in.u64();
+  layout_.avail = in.u64();
+  layout_.used = in.u64();
+  ready_ = in.boolean();
+  broken_ = in.boolean();
+  broken_reason_ = in.string(4096);
+  indirect_ = in.boolean();
+  event_idx_ = in.boolean();
+  last_avail_ = in.u16();
+  used_idx_ = in.u16();
+  signalled_used_ = in.u16();
+  if (ready_) {
+    in.expect(size_ != 0 && size_ <= max_size_ && std::has_single_bit(size_) &&
+                  ram_.contains(layout_.desc, desc_table_bytes(size_)) &&
+                  ram_.contains(layout_.avail, avail_ring_bytes(size_)) &&
+                  ram_.contains(layout_.used, used_ring_bytes(size_)),
+              "corrupted: a ready virtqueue of size " + std::to_string(size_) + " whose rings are not inside RAM");
+  }
+  in.end_section();
 }
 
 }  // namespace hartbox

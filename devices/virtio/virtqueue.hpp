@@ -28,6 +28,9 @@
 
 namespace hartbox {
 
+class StateWriter;
+class StateReader;
+
 namespace virtio {
 
 inline constexpr uint64_t feature_bit(unsigned bit) { return uint64_t{1} << bit; }
@@ -163,6 +166,12 @@ class Virtqueue {
 
   uint16_t last_avail_idx() const { return last_avail_; }
   uint16_t used_idx() const { return used_idx_; }
+
+  // Snapshots: size, ring addresses, ready/broken, negotiated ring features, the last available
+  // index seen, the used index and the event-index state. load() checks a ready queue's rings
+  // against RAM as enable() does; a queue that could not have been enabled is SnapshotError.
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
  private:
   struct Desc {

@@ -10,5 +10,6 @@ inline constexpr int kExitUsage = 2;           // bad command line
 inline constexpr int kExitInsnLimit = 124;     // --max-insns reached (as timeout(1) does)
 
 int run_command(int argc, char** argv);
+int disasm_command(int argc, char** argv);
 
 }  // namespace hartbox::cli

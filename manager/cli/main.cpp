@@ -13,6 +13,8 @@ void print_usage(std::FILE* out) {
       "\n"
       "Commands:\n"
       "  run PROGRAM [ARGS...]   run a RISC-V program (ELF) until it exits; its exit code is ours\n"
+      "  run --bios FILE --kernel FILE ...   boot firmware and a kernel on the virt board, as QEMU does\n"
+      "  disasm FILE.elf         print a program's code with its symbols (Capstone)\n"
       "\n"
       "`hartbox COMMAND --help` explains a command's options.\n",
       out);
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
     return hartbox::cli::run_command(2, const_cast<char**>(run_help));
   }
   if (command == "run") return hartbox::cli::run_command(argc - 1, argv + 1);
+  if (command == "disasm") return hartbox::cli::disasm_command(argc - 1, argv + 1);
   std::fprintf(stderr, "hartbox: unknown command '%s' (try hartbox --help)\n", argv[1]);
   return 2;
 }

@@ -11,13 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "core/engines/trace_writer.hpp"
 #include "devices/console_file.hpp"
 #include "devices/machine.hpp"
 #include "devices/virtio/null_net_backend.hpp"
 #include "manager/cli/commands.hpp"
+#include "manager/cli/inspection.hpp"
 #include "manager/cli/parse.hpp"
+#include "manager/cli/snapshot_options.hpp"
 #include "manager/cli/terminal.hpp"
+#include "manager/gdb/gdb_server.hpp"
 
 #include <unistd.h>
 
@@ -44,16 +46,6 @@ void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!out.flush()) throw LoadError(path + ": cannot write");
-}
-
-void print_stats(const Machine& machine, const RunOutcome& outcome, double seconds, std::FILE* out) {
-  const Hart& hart = const_cast<Machine&>(machine).hart();
-  const double mips = seconds > 0 ? static_cast<double>(outcome.steps) / seconds / 1e6 : 0.0;
-  std::fprintf(out,
-               "hartbox: stats: engine %s, %" PRIu64 " instructions retired, %" PRIu64
-               " traps taken, %.3f s, %.1f MIPS\n",
-               std::string(const_cast<Machine&>(machine).engine().name()).c_str(), machine.retired(), hart.traps_taken(),
-               seconds, mips);
 }
 
 }  // namespace
@@ -89,14 +81,15 @@ int run_command(int argc, char** argv) {
      "`virtual` (from instructions retired: reproducible; the default for bare-metal programs) or "
      "`real` (the host clock; the default with --bios/--kernel)")
     ("dtb-out", po::value<std::string>(), "write the generated device tree to this file")
+    ("gdb", po::value<unsigned>(),
+     "serve gdb on this TCP port on 127.0.0.1 (QEMU's -gdb tcp::PORT; 0: any free port): "
+     "gdb-multiarch PROGRAM -ex 'target remote :PORT'")
+    ("gdb-wait", "with --gdb: run nothing until gdb attaches and continues (QEMU's -S)")
     ("engine", po::value<std::string>()->default_value("block"),
      "execution engine: block (a basic-block cache, the fastest), threaded (pre-decoded, computed goto) "
      "or interp (the reference: decode every instruction)")
     ("max-insns", po::value<uint64_t>(),
      "stop after this many instructions; the run then ends with exit code 124 and a message")
-    ("trace", "print every retired instruction (pc, bits, disassembly, register written) and every trap")
-    ("trace-file", po::value<std::string>(), "write the trace to this file instead of stderr (implies --trace)")
-    ("stats", "print instructions retired, traps, time and MIPS at exit (to stderr)")
     ("load-raw", po::value<std::vector<std::string>>()->composing(),
      "load a raw binary: FILE@ADDRESS (repeatable); with no ELF program the first one's address is the entry")
     ("entry", po::value<std::string>(), "start at this address instead of the ELF's entry point")
@@ -108,6 +101,8 @@ int run_command(int argc, char** argv) {
      "directory that relative guest file names are resolved against (default: the current directory)")
     ("semihosting-confine", "refuse guest file names that resolve outside the semihosting root");
   // clang-format on
+  add_inspection_options(options);
+  add_snapshot_options(options);
   po::options_description hidden;
   hidden.add_options()("program", po::value<std::string>())("args", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -171,9 +166,13 @@ int run_command(int argc, char** argv) {
       for (const auto& nic : vm["nic"].as<std::vector<std::string>>())
         if (nic != "none" && nic.rfind("pcap=", 0) != 0)
           throw UsageError("--nic must be none or pcap=FILE, not '" + nic + "'");
+    if (vm.count("gdb") && vm["gdb"].as<unsigned>() > 65535) throw UsageError("--gdb takes a TCP port, 0 to 65535");
+    if (vm.count("gdb-wait") && !vm.count("gdb")) throw UsageError("--gdb-wait needs --gdb PORT");
+    if (vm.count("gdb") && vm.count("max-insns")) throw UsageError("--max-insns cannot be combined with --gdb");
     config.rng = vm.count("rng") != 0;
     config.legacy_virtio = vm.count("legacy-virtio") != 0;
-    if (!vm.count("program") && raw_images.empty() && !booting)
+    check_snapshot_options(vm);
+    if (!vm.count("program") && raw_images.empty() && !booting && !restoring(vm))
       throw UsageError("no program given (try hartbox run --help)");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "hartbox run: %s\n", e.what());
@@ -229,8 +228,10 @@ int run_command(int argc, char** argv) {
         config.nics.push_back(backend);
       }
     }
-    machine = std::make_unique<Machine>(config);
-    if (booting) {
+    machine = restoring(vm) ? restore_machine(vm, config) : std::make_unique<Machine>(config);
+    if (restoring(vm)) {
+      // The program, its state and its entry come from the snapshot.
+    } else if (booting) {
       BootSpec boot;
       boot.kernel = vm.count("kernel") ? vm["kernel"].as<std::string>() : "";
       boot.bios = vm.count("bios") ? vm["bios"].as<std::string>() : kDefaultFirmware;
@@ -242,7 +243,7 @@ int run_command(int argc, char** argv) {
       machine->load_elf(vm["program"].as<std::string>());
     }
     for (const RawImage& image : raw_images) machine->load_raw(image.path, image.address);
-    if (!booting && !vm.count("program")) machine->set_entry(raw_images.front().address);
+    if (!booting && !vm.count("program") && !restoring(vm)) machine->set_entry(raw_images.front().address);
     if (entry) machine->set_entry(*entry);
     if (vm.count("dtb-out")) write_file(vm["dtb-out"].as<std::string>(), machine->device_tree());
   } catch (const std::exception& e) {
@@ -250,20 +251,28 @@ int run_command(int argc, char** argv) {
     return kExitHostError;
   }
 
-  std::unique_ptr<TraceWriter> tracer;
-  std::FILE* trace_file = nullptr;
-  if (vm.count("trace") || vm.count("trace-file")) {
-    trace_file = stderr;
-    if (vm.count("trace-file")) {
-      const std::string path = vm["trace-file"].as<std::string>();
-      trace_file = std::fopen(path.c_str(), "w");
-      if (!trace_file) {
-        std::fprintf(stderr, "hartbox: %s: cannot open for writing: %s\n", path.c_str(), std::strerror(errno));
-        return kExitHostError;
-      }
-    }
-    tracer = std::make_unique<TraceWriter>(trace_file);
-    machine->set_observer(tracer.get());
+  std::unique_ptr<Inspection> inspection;
+  try {
+    inspection = std::make_unique<Inspection>(vm);
+    inspection->attach(*machine);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "hartbox run: %s\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hartbox: %s\n", e.what());
+    return kExitHostError;
+  }
+
+  if (vm.count("gdb")) {
+    GdbServerOptions gdb;
+    gdb.port = static_cast<uint16_t>(vm["gdb"].as<unsigned>());
+    gdb.wait_for_attach = vm.count("gdb-wait") != 0;
+    gdb.log = stderr;
+    gdb.observer = inspection->observer();
+    const int code = run_with_gdb(*machine, gdb);
+    std::fflush(stdout);
+    raw_terminal.reset();
+    return code;
   }
 
   const uint64_t max_steps = vm.count("max-insns") ? vm["max-insns"].as<uint64_t>() : 0;
@@ -272,9 +281,8 @@ int run_command(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fflush(stdout);
   raw_terminal.reset();
-  if (trace_file && trace_file != stderr) std::fclose(trace_file);
-
-  if (vm.count("stats")) print_stats(*machine, outcome, seconds, stderr);
+  inspection->finish(*machine, outcome, seconds);
+  if (!write_snapshot_if_asked(vm, *machine)) return kExitHostError;
 
   if (vm.count("signature")) {
     const std::string path = vm["signature"].as<std::string>();

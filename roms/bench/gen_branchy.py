@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Generates roms/bench's branchy.c: a very large, branchy program.
+
+The program is a state machine with STATES states (3000 by default). Each state is its own
+`switch` arm, with its own arithmetic on four 64-bit variables, one or two data-dependent `if`s
+inside, and a data-dependent choice of the next state between two successors: the next state in
+numbering (so every state is reachable) and a random one. The arms are grouped GROUP to a
+function; main() dispatches on the group with a second `switch`. The result is about 400 KiB
+of RISC-V code, some 20,000 blocks as the block engine cuts them, reached through indirect
+jumps in an order no predictor learns: what a big program (an interpreter, a compiler, a
+kernel) looks like to an engine, and the opposite of the other programs' hot loops. What it
+measures is the cost of translating code, of finding a translated block again, and of the host
+caches that hold the translations.
+
+Everything here is deterministic (its own splitmix64, no `random`), so that the same script
+always writes the same program. The checksums below are that program's results, taken from
+its native build; changing the generator changes them: regenerate, run the native binary
+(build/<preset>/roms/bench/native/branchy, with and without `quick`) and copy them here.
+
+Usage: gen_branchy.py OUTPUT.c
+"""
+import sys
+
+STATES = 3000
+GROUP = 100  # states per generated function
+SEED = 0xB4A9C4
+STEPS = 2_000_000
+QUICK_STEPS = 200_000
+EXPECTED_FULL = 0x94557868846e7190
+EXPECTED_QUICK = 0xf186e5acdb3e4c86
+
+MASK64 = (1 << 64) - 1
+
+
+class SplitMix64:
+    """The same generator as bench_rand() in bench.h."""
+
+    def __init__(self, seed):
+        self.state = seed & MASK64
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        return z ^ (z >> 31)
+
+    def below(self, n):
+        return self.next() % n
+
+    def pick(self, items):
+        return items[self.below(len(items))]
+
+
+VARS = ["a", "b", "c", "d"]
+
+
+def statement(rng):
+    """One line of arithmetic on the state variables; none of them can collapse a variable to
+    a constant (multipliers are odd, rotations and shifts are between 1 and 63)."""
+    x = rng.pick(VARS)
+    y = rng.pick([v for v in VARS if v != x])
+    k = rng.next()
+    r = 1 + rng.below(63)
+    forms = [
+        f"{x} += 0x{k:016x}ull;",
+        f"{x} ^= 0x{k:016x}ull;",
+        f"{x} *= 0x{k | 1:016x}ull;",
+        f"{x} = rotl({x}, {r});",
+        f"{x} += {y};",
+        f"{x} ^= {y} >> {r};",
+        f"{x} -= {y} << {r};",
+        f"{x} += {y} & 0x{k:016x}ull;",
+        f"{x} = {x} * 5 + {y};",
+        f"{x} ^= rotl({y}, {r}) + 0x{k & 0xffff:x};",
+    ]
+    return rng.pick(forms)
+
+
+def condition(rng):
+    x = rng.pick(VARS)
+    y = rng.pick([v for v in VARS if v != x])
+    r = rng.below(64)
+    forms = [
+        f"({x} >> {r}) & 1",
+        f"{x} < {y}",
+        f"(({x} ^ {y}) & 0x{1 << r:x}ull) == 0",
+        f"({x} & 3) != 0",
+    ]
+    return rng.pick(forms)
+
+
+def state_arm(rng, i, states):
+    lines = [f"    case {i}:"]
+    for _ in range(2 + rng.below(3)):
+        lines.append(f"      {statement(rng)}")
+    lines.append(f"      if ({condition(rng)}) {{")
+    for _ in range(1 + rng.below(2)):
+        lines.append(f"        {statement(rng)}")
+    if rng.below(2):
+        lines.append(f"        if ({condition(rng)}) {statement(rng)}")
+    lines.append("      } else {")
+    for _ in range(1 + rng.below(2)):
+        lines.append(f"        {statement(rng)}")
+    lines.append("      }")
+    follow = (i + 1) % states
+    jump = rng.below(states)
+    lines.append(f"      next = ({condition(rng)}) ? {follow}u : {jump}u;")
+    lines.append("      break;")
+    return "\n".join(lines)
+
+
+def group_function(rng, group, states):
+    """States [group * GROUP, (group + 1) * GROUP) as one function with one switch. One
+    function of 3000 arms would do, but GCC's optimiser is superlinear in a function's size
+    and takes many minutes over it; groups of GROUP compile in seconds."""
+    first = group * GROUP
+    arms = "\n".join(state_arm(rng, i, states) for i in range(first, min(first + GROUP, states)))
+    return f"""\
+static unsigned group_{group}(struct vars* v, unsigned s) {{
+  uint64_t a = v->a, b = v->b, c = v->c, d = v->d;
+  unsigned next = ~0u;
+  switch (s) {{
+{arms}
+  }}
+  v->a = a, v->b = b, v->c = c, v->d = d;
+  return next;
+}}
+"""
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    rng = SplitMix64(SEED)
+    groups = (STATES + GROUP - 1) // GROUP
+    functions = "\n".join(group_function(rng, g, STATES) for g in range(groups))
+    dispatch = "\n".join(f"      case {g}: s = group_{g}(&v, s); break;" for g in range(groups))
+    program = f"""\
+// Generated by roms/bench/gen_branchy.py: do not edit (see there for what it is, and for how
+// to update the checksums below when the generator changes).
+#include "bench.h"
+
+#define STATES {STATES}
+#define STEPS {STEPS}L
+#define QUICK_STEPS {QUICK_STEPS}L
+#define EXPECTED_FULL 0x{EXPECTED_FULL:016x}ull
+#define EXPECTED_QUICK 0x{EXPECTED_QUICK:016x}ull
+
+struct vars {{
+  uint64_t a, b, c, d;
+}};
+
+static inline uint64_t rotl(uint64_t x, unsigned r) {{ return (x << r) | (x >> (64 - r)); }}
+
+{functions}
+int main(int argc, char** argv) {{
+  const int quick = bench_quick(argc, argv);
+  const long steps = quick ? QUICK_STEPS : STEPS;
+  struct vars v = {{0x0123456789abcdefull, 0xfedcba9876543210ull, 0x0f1e2d3c4b5a6978ull, 1}};
+  unsigned s = 0;
+  uint64_t sum = BENCH_MIX_INIT;
+  for (long step = 0; step < steps; ++step) {{
+    switch (s / {GROUP}) {{
+{dispatch}
+      default:
+        printf("branchy: bad state %u\\n", s);
+        return 2;
+    }}
+    if ((step & 0xffff) == 0) sum = bench_mix(sum, v.a ^ v.b ^ v.c ^ v.d ^ s);
+  }}
+  sum = bench_mix(sum, v.a);
+  sum = bench_mix(sum, v.b);
+  sum = bench_mix(sum, v.c);
+  sum = bench_mix(sum, v.d);
+  sum = bench_mix(sum, s);
+  return bench_report("branchy", quick, sum, EXPECTED_FULL, EXPECTED_QUICK);
+}}
+"""
+    with open(sys.argv[1], "w", encoding="ascii") as out:
+        out.write(program)
+
+
+if __name__ == "__main__":
+    main()
