@@ -202,7 +202,7 @@ std::vector<uint8_t> segment(uint64_t sector, uint32_t sectors, uint32_t flags) 
 }
 
 std::unique_ptr<DiskImage> raw_disk(const std::string& path, bool ro = false) {
-  return open_disk(DiskSpec{path, ro, ""});
+  return open_disk(DiskSpec{path, ro, "", {}});
 }
 
 }  // namespace
