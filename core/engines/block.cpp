@@ -98,6 +98,17 @@ void BlockEngine::drop_all() {
   ++stats_.invalidations;
 }
 
+// Observers see the hart as the interpreter shows it after an instruction: pc past it and
+// instret counting exactly the instructions retired so far (the block pre-counts them).
+void BlockEngine::notify_retired(Hart& h, const Op& op, ptrdiff_t index, uint64_t count) {
+  const uint64_t pc = h.pc, instret = h.instret;
+  h.instret = instret - (count - 1) + static_cast<uint64_t>(index) + 1;
+  h.pc = h.next_pc;
+  observer_->retired(h, pc, op.insn);
+  h.instret = instret;
+  h.pc = pc;
+}
+
 SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
   static const void* const kHandlers[isa::kOpCount] = {
       &&op_ILLEGAL,
@@ -154,7 +165,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
     h.next_pc = h.pc + op->insn.len;                                            \
     isa::exec_##name(h, op->insn);                                              \
     h.x[0] = 0;                                                                 \
-    if (observer_) [[unlikely]] observer_->retired(h, h.pc, op->insn);          \
+    if (observer_) [[unlikely]] notify_retired(h, *op, op - block->ops.data(), count); \
     if (++op == block->ops.data() + count) goto block_done;                     \
     if (h.take_sync_request()) [[unlikely]] goto block_exit_early;              \
     goto* op->handler;                                                          \

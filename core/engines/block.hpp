@@ -63,6 +63,7 @@ class BlockEngine final : public CachingEngine {
   Block* build(Hart& hart, uint64_t pc, uint64_t paddr, const uint8_t* host_page, const void* const* handlers);
   void drop_page(uint64_t page_number) override;
   void drop_all() override;
+  void notify_retired(Hart& hart, const Op& op, ptrdiff_t index, uint64_t count);
 
   std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;      // by physical start address
   std::unordered_map<uint64_t, std::vector<uint64_t>> page_blocks_;  // page number -> block starts
