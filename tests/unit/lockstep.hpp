@@ -387,13 +387,14 @@ class LockstepPair {
     // as Machine::run does. Done to each machine by its own state, so that any disagreement
     // shows in the comparison below.
     for (Machine* m : {ref_.get(), sub_.get()}) {
-      if (m->hart().waiting() && !m->hart().interrupt_pending()) {
-        const uint64_t deadline = m->clint().next_deadline();
+      if (m->idle()) {
+        // The board's deadline: CLINT, Sstc's stimecmp and the RTC alarm, as Machine::run uses.
+        const uint64_t deadline = m->next_deadline();
         if (deadline == UINT64_MAX) {
           deadlocked_ = true;
         } else {
           m->clock().skip_to(deadline);
-          m->clint().update_timer_interrupts();
+          m->board().poll();
         }
       }
     }
