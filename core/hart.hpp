@@ -152,6 +152,12 @@ class Hart {
   uint64_t mip() const {
     return mip_.load(std::memory_order_relaxed) | external_seip_.load(std::memory_order_relaxed);
   }
+  // The value CSRRS and CSRRC modify: what a read returned, except that mip.SEIP is only the
+  // software-written bit. The PLIC's line must not be latched into it (priv spec 3.1.9).
+  uint64_t csr_modify_base(uint16_t number, uint64_t read) const {
+    if (number != csr::mip) return read;
+    return (read & ~irq::SEIP) | (mip_.load(std::memory_order_relaxed) & irq::SEIP);
+  }
 
   // How many traps were taken, and the cause of the last one (bit 63 set for interrupts).
   uint64_t traps_taken() const { return traps_taken_; }

@@ -137,7 +137,7 @@ inline void csr_op(Hart& h, const DecodedInsn& d, bool reads, bool writes, auto&
   if (!h.csr_accessible(number, writes)) illegal(d);
   uint64_t old = 0;
   if (reads && !h.csr_read(number, old)) illegal(d);
-  if (writes && !h.csr_write(number, new_value(old))) illegal(d);
+  if (writes && !h.csr_write(number, new_value(h.csr_modify_base(number, old)))) illegal(d);
   set_rd(h, d, old);
 }
 HB_INSN(CSRRW) { csr_op(h, d, d.rd != 0, true, [&](uint64_t) { return rs1(h, d); }); }

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "core/bus.hpp"
+#include "core/engines/interpreter.hpp"
 #include "core/guest_ram.hpp"
 #include "core/hart.hpp"
 #include "core/trap.hpp"
@@ -283,6 +284,28 @@ TEST_CASE("mip: M-mode writes only SSIP, STIP, SEIP; the M-level bits come from 
   CHECK(m.read(kMip) == MTIP);
   m.hart.set_interrupt_pending(MTIP, false);
   CHECK(m.read(kMip) == 0);
+}
+
+TEST_CASE("csrrs/csrrc on mip read the PLIC's SEIP line but never latch it into the software bit",
+          "[csr][deleg][regression]") {
+  // Priv spec 3.1.9: a CSR read of mip sees SEIP as the software bit OR the external line, but
+  // the read-modify-write of CSRRS/CSRRC uses the software bit alone. Run the instructions, since
+  // the bug lived between the read and the write.
+  Machine m;
+  // csrrsi x1, mip, 2 (set SSIP); csrrci x2, mip, 2 (clear SSIP): imm = csr, rs1 = uimm.
+  const uint32_t program[] = {(kMip << 20) | (2u << 15) | (6u << 12) | (1u << 7) | 0x73,
+                              (kMip << 20) | (2u << 15) | (7u << 12) | (2u << 7) | 0x73};
+  m.ram.write(0x80000000, program, sizeof program);
+  m.hart.pc = 0x80000000;
+  m.hart.set_external_seip(true);
+  hartbox::Interpreter engine;
+  engine.run(m.hart, 1);
+  CHECK(m.hart.x[1] == SEIP);                // the read sees the line
+  CHECK(m.read(kMip) == (SSIP | SEIP));
+  engine.run(m.hart, 1);
+  CHECK(m.hart.x[2] == (SSIP | SEIP));
+  m.hart.set_external_seip(false);
+  CHECK(m.read(kMip) == 0);                  // the line dropped, and nothing was latched
 }
 
 // ---------------------------------------------------------------------------------------------
