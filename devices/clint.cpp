@@ -1,5 +1,6 @@
 #include "devices/clint.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "core/state_io.hpp"
@@ -8,6 +9,12 @@ namespace hartbox {
 
 Clint::Clint(std::vector<Hart*> harts, MachineClock& clock)
     : harts_(std::move(harts)), mtimecmp_(harts_.size(), std::numeric_limits<uint64_t>::max()), clock_(clock) {}
+
+void Clint::reset() {
+  std::fill(mtimecmp_.begin(), mtimecmp_.end(), std::numeric_limits<uint64_t>::max());
+  for (Hart* hart : harts_) hart->set_interrupt_pending(irq::MSIP, false);
+  update_timer_interrupts();
+}
 
 namespace {
 // Sub-word access to a 64-bit register: RV32 software reads mtime in two halves.

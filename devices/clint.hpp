@@ -26,6 +26,9 @@ class Clint final : public Device {
   bool write(uint64_t offset, unsigned size, uint64_t value) override;
   uint64_t mtime() const { return clock_.mtime(); }
 
+  // A system reset: every mtimecmp back to its power-on value (never) and MSIP cleared. mtime
+  // is the machine's clock and keeps counting.
+  void reset();
   // Raises or lowers each hart's MTIP from mtime and mtimecmp; call after each slice.
   void update_timer_interrupts();
   // The earliest mtimecmp that is still in the future, or UINT64_MAX if none.

@@ -72,6 +72,7 @@ Machine::Machine(const MachineConfig& config)
   virt::BoardConfig board;
   board.harts = harts;
   board.ram_size = config.ram_size;
+  board.rtc_base_ns = config.rtc_base_ns;
   board.console = config_.console;
   board.console_input = config_.console_input;
   board.virtio_version = config.legacy_virtio ? VirtioMmio::Version::Legacy : VirtioMmio::Version::Modern;
@@ -246,11 +247,15 @@ SliceResult Machine::run_slice(uint64_t budget) {
     else if (part.reason == StopReason::Budget && result.reason != StopReason::Requested)
       result.reason = StopReason::Budget;
   }
+  // Time as of the slice's last instruction, so that the devices, the deadline and any skip of
+  // idle time start from the present, not from the slice's start.
+  clock_.latch();
   board_->poll();
   if (htif_) htif_->poll();
   if (reset_requested_ && !exit_code_) {
     reset_requested_ = false;
     for (auto& hart : harts_) hart->clear_stop_request();
+    board_->reset();
     if (boot_spec_) boot(*boot_spec_);
     else if (program_) start_harts(program_->entry, 0, 0);
   }
@@ -268,6 +273,8 @@ RunOutcome Machine::run(uint64_t max_steps) {
     const SliceResult slice = run_slice(std::min(kSliceSteps, limit - outcome.steps));
     outcome.steps += slice.steps;
     if (slice.reason != StopReason::Wait || exit_code_) continue;
+    // The slice's closing device poll may have raised an interrupt that ends the wait.
+    if (!idle()) continue;
     // Every hart waits for an interrupt. Virtual time jumps to the next deadline; real time
     // sleeps until it (briefly, so console input and network frames are seen promptly).
     const uint64_t deadline = board_->next_deadline();

@@ -48,6 +48,7 @@ struct MachineConfig {
   unsigned harts = 1;
   std::string engine = "block";
   MachineClock::Mode time = MachineClock::Mode::Virtual;
+  std::optional<uint64_t> rtc_base_ns;     // the RTC at power-on; unset: the host's wall clock
   bool semihosting = true;
   std::string semihosting_root;            // empty: the current directory
   bool semihosting_confined = false;       // refuse guest paths outside semihosting_root

@@ -37,9 +37,12 @@ VirtBoard::VirtBoard(Bus& bus, MachineClock& clock, PowerControl& power, BoardCo
     throw std::invalid_argument("the virt board has " + std::to_string(kVirtioSlots) + " virtio slots");
   if (!config_.console) throw std::invalid_argument("the virt board needs a console");
 
-  const uint64_t start_ns = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const uint64_t start_ns =
+      config_.rtc_base_ns
+          ? *config_.rtc_base_ns
+          : static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
   rtc_clock_ = std::make_unique<VirtualWallClock>(clock_, clock_.frequency_hz(), start_ns);
 
   clint_ = std::make_unique<Clint>(config_.harts, clock_);
@@ -63,6 +66,14 @@ VirtBoard::VirtBoard(Bus& bus, MachineClock& clock, PowerControl& power, BoardCo
   bus.attach(kUartBase, Uart16550::kSize, *uart_);
   for (unsigned slot = 0; slot < kVirtioSlots; ++slot)
     bus.attach(VirtioMmio::virt_slot_base(slot), VirtioMmio::kSize, *virtio_[slot]);
+}
+
+void VirtBoard::reset() {
+  for (auto& slot : virtio_) slot->reset();
+  uart_->reset();
+  rtc_->reset();
+  clint_->reset();
+  plic_->reset();  // last: it sees the devices' lowered lines
 }
 
 void VirtBoard::poll() {

@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,9 @@ struct BoardConfig {
   VirtioMmio::Version virtio_version = VirtioMmio::Version::Modern;
   std::string isa_string = "rv64imafdc_zicsr_zifencei_zicntr_sstc";
   std::string mmu_type = "riscv,sv48";
+  // The Goldfish RTC's time of day at power-on, in ns since the Unix epoch; unset: the host's
+  // wall clock now (QEMU's -rtc base=utc). Set it for runs that must be reproducible.
+  std::optional<uint64_t> rtc_base_ns;
 };
 
 class VirtBoard {
@@ -83,6 +87,9 @@ class VirtBoard {
   // Device work that does not come from a guest access: timer lines, console input, network
   // receive, RTC alarms. Called by the machine between slices.
   void poll();
+  // A system reset (the test device's 0x7777): every device back to its power-on state, as
+  // QEMU's qemu_system_reset() does before the harts start again. RAM and disks keep their data.
+  void reset();
   // Earliest time (in the machine clock's ticks) at which a device will raise an interrupt by
   // itself, or UINT64_MAX.
   uint64_t next_deadline() const;

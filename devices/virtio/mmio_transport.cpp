@@ -261,6 +261,11 @@ void VirtioMmio::write_status(uint32_t value) {
   }
 }
 
+void VirtioMmio::reset() {
+  std::lock_guard lock(mutex_);
+  reset_locked();
+}
+
 void VirtioMmio::reset_locked() {
   status_ = 0;
   driver_features_ = 0;

@@ -164,6 +164,8 @@ class VirtioMmio final : public Device, private VirtioTransport {
   // Lets the device do work that comes from outside the guest (network RX). The board calls it
   // from the machine's thread between slices, and soon after a backend's wake-up callback.
   void poll();
+  // A system reset: as if the driver had written 0 to Status (virtio 1.2, 4.2.2.1).
+  void reset();
 
   VirtioDevice* device() { return device_.get(); }
   Version version() const { return version_; }

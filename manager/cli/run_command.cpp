@@ -1,11 +1,13 @@
 // `hartbox run`: build a bare-metal machine, load a program, run it, and return its exit code.
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <chrono>
 #include <cinttypes>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -80,6 +82,9 @@ int run_command(int argc, char** argv) {
     ("time", po::value<std::string>(),
      "`virtual` (from instructions retired: reproducible; the default for bare-metal programs) or "
      "`real` (the host clock; the default with --bios/--kernel)")
+    ("rtc-base", po::value<std::string>(),
+     "the RTC's date at power-on, in seconds since 1970-01-01 UTC (default: the host's clock); "
+     "with --time virtual this makes a run that reads the date reproducible")
     ("dtb-out", po::value<std::string>(), "write the generated device tree to this file")
     ("gdb", po::value<unsigned>(),
      "serve gdb on this TCP port on 127.0.0.1 (QEMU's -gdb tcp::PORT; 0: any free port): "
@@ -158,6 +163,15 @@ int run_command(int argc, char** argv) {
       config.time = time == "real" ? MachineClock::Mode::Real : MachineClock::Mode::Virtual;
     } else {
       config.time = booting ? MachineClock::Mode::Real : MachineClock::Mode::Virtual;
+    }
+    if (vm.count("rtc-base")) {
+      const std::string text = vm["rtc-base"].as<std::string>();
+      uint64_t seconds = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+      if (ec != std::errc() || end != text.data() + text.size() || text.empty() ||
+          seconds > std::numeric_limits<uint64_t>::max() / 1'000'000'000)
+        throw UsageError("--rtc-base must be seconds since 1970-01-01 UTC, not '" + text + "'");
+      config.rtc_base_ns = seconds * 1'000'000'000;
     }
     console_spec = vm["console"].as<std::string>();
     if (console_spec != "stdio" && console_spec != "none" && console_spec.rfind("file:", 0) != 0)
