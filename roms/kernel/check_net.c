@@ -63,7 +63,9 @@ static uint32_t acked;    /* our frames the peer acknowledged */
 static uint32_t tx_frames, rx_frames;
 
 static uint32_t payload_len(uint32_t seq) { return 30 + (seq * 197) % 1450; }
-static uint8_t payload_byte(char sender, uint32_t seq, uint32_t i) { return (uint8_t)(seq * 31 + i * 7 + (uint8_t)sender); }
+static uint8_t payload_byte(char sender, uint32_t seq, uint32_t i) {
+  return (uint8_t)(seq * 31 + i * 7 + (uint8_t)sender);
+}
 
 static void net_interrupt(unsigned source) {
   (void)source;

@@ -7,9 +7,12 @@
  * device: exit 0 when every check passed, or one of the codes below, each naming the check
  * that failed. Progress goes to the UART; a failure prints "FAIL <code>: <what>" first.
  *
- * The kernel command line (/chosen/bootargs of the device tree handed over in a1) selects
- * what runs, as space-separated words:
- *   checks=timer,uart,blk,net   the checks to run, in this order (default: timer,uart,blk)
+ * Every boot first checks that the devices are in their reset state and that a U-mode ecall
+ * and an illegal instruction in U-mode trap to S-mode. The kernel command line (/chosen/bootargs
+ * of the device tree handed over in a1) selects the rest, as space-separated words:
+ *   checks=timer,uart,blk,net   the checks to run, always in this order (default:
+ *                               timer,uart,blk); without timer, a 1 ms tick still runs for
+ *                               the other checks' timeouts
  *   timer=sstc                  S-mode programs stimecmp itself (menvcfg.STCE, priv spec
  *                               "Sstc"); default timer=sbi: S asks the shim with an SBI
  *                               set_timer ecall, the shim arms the CLINT's mtimecmp and
@@ -21,6 +24,10 @@
  *                               device (0x7777) until the disk's boot count reaches N
  *
  * Single hart: harts other than 0 park in WFI forever.
+ *
+ * Nothing here is Hartbox-specific: the kernel passes on QEMU's virt as well (qemu-system-riscv64
+ * -M virt -bios none -kernel virt_kernel.elf -global virtio-mmio.force-legacy=false, with a
+ * virtio-blk-device or two machines joined by a socket netdev).
  */
 #ifndef HARTBOX_KERNEL_H
 #define HARTBOX_KERNEL_H
@@ -65,7 +72,7 @@ enum {
   E_BLK_STATUS = 36,      /* a request that should succeed did not (status byte) */
   E_BLK_VERIFY = 37,      /* data read back differs from data written in this boot */
   E_BLK_PERSIST = 38,     /* data written by the previous boot is not on the disk */
-  E_BLK_GET_ID = 39,      /* GET_ID did not return a NUL-padded printable serial */
+  E_BLK_GET_ID = 39,      /* GET_ID returned bytes that are not printable before the NUL */
   E_BLK_BAD_REQUEST = 40, /* an invalid request did not fail as the spec says */
   E_BLK_USED_LEN = 41,    /* a used element's length or id is wrong */
   E_BLK_IRQ = 42,         /* InterruptStatus did not say "used buffer" */

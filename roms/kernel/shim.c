@@ -14,7 +14,7 @@
  *       what OpenSBI does on harts without Sstc.
  *     timer=sstc: menvcfg.STCE on, so S owns stimecmp and STIP directly (priv spec "Sstc");
  *       the shim never sees a timer interrupt.
- *   The kernel under test runs both: the default keeps the machine's only timer deadline in
+ *   The tests run both: the default keeps the machine's only timer deadline in
  *   the CLINT (which every WFI-skipping runner knows about), the other tests Sstc.
  * - Then mret to kernel_main in S-mode, on the kernel's stack, with a0/a1 as received.
  */
