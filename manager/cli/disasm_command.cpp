@@ -1,6 +1,10 @@
 // `hartbox disasm FILE.elf [--function NAME] [--range A:B]`: the program's code with its
 // symbols, in the layout of binutils' objdump -d, with the instruction text from Capstone (the
-// same text --trace shows). tests/disasm checks it against riscv64-unknown-elf-objdump.
+// same text --trace shows). As objdump does, data objects inside code sections (STT_OBJECT, e.g.
+// read-only tables linked into .text) are dumped as bytes rather than decoded, runs of zero
+// halfwords between functions are shown as "...", and branch and jump targets are named:
+// "jal 0x150  # 8000036c <puts>". tests/cli/disasm_crosscheck.py checks it against
+// riscv64-unknown-elf-objdump on every rom.
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -38,8 +42,10 @@ struct CodeSection {
   std::vector<uint8_t> bytes;
 };
 
-// Reads the executable sections and the symbols of an ELF. Throws std::runtime_error.
-void read_elf(const std::string& path, std::vector<CodeSection>& sections, std::vector<Symbol>& symbols) {
+// Reads the executable sections, the code symbols and the data objects of an ELF. Throws
+// std::runtime_error.
+void read_elf(const std::string& path, std::vector<CodeSection>& sections, std::vector<Symbol>& symbols,
+              std::vector<Symbol>& objects, std::map<uint64_t, bool>& data_mapping) {
   elf_version(EV_CURRENT);
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
@@ -74,16 +80,131 @@ void read_elf(const std::string& path, std::vector<CodeSection>& sections, std::
         GElf_Sym sym;
         if (!gelf_getsym(data, static_cast<int>(i), &sym)) continue;
         const int type = GELF_ST_TYPE(sym.st_info);
-        if (sym.st_shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_NOTYPE)) continue;
+        if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE) continue;
         const char* symbol_name = elf_strptr(elf, sh.sh_link, sym.st_name);
-        if (!symbol_name || !*symbol_name || symbol_name[0] == '$' || std::strncmp(symbol_name, ".L", 2) == 0) continue;
-        symbols.push_back({sym.st_value, sym.st_size, symbol_name});
+        if (!symbol_name || !*symbol_name) continue;
+        // Mapping symbols (RISC-V ELF psABI): $d starts data, $x (or $x<isa>) starts code.
+        if (symbol_name[0] == '$' && (symbol_name[1] == 'd' || symbol_name[1] == 'x') &&
+            (symbol_name[2] == 0 || symbol_name[2] == '.' || symbol_name[1] == 'x'))
+          data_mapping[sym.st_value] = symbol_name[1] == 'd';
+        if (symbol_name[0] == '$' || std::strncmp(symbol_name, ".L", 2) == 0) continue;
+        if (type == STT_OBJECT && sym.st_size > 0) objects.push_back({sym.st_value, sym.st_size, symbol_name});
+        if (type == STT_FUNC || type == STT_NOTYPE || type == STT_OBJECT)
+          symbols.push_back({sym.st_value, sym.st_size, symbol_name});
       }
     }
   }
   cleanup();
-  std::sort(symbols.begin(), symbols.end(),
-            [](const Symbol& a, const Symbol& b) { return a.address != b.address ? a.address < b.address : a.name < b.name; });
+  const auto by_address = [](const Symbol& a, const Symbol& b) {
+    return a.address != b.address ? a.address < b.address : a.name < b.name;
+  };
+  std::sort(symbols.begin(), symbols.end(), by_address);
+  std::sort(objects.begin(), objects.end(), by_address);
+}
+
+// "<name+0x10>" for the symbol at or below `address`, or "" if there is none.
+std::string symbolic(const std::vector<Symbol>& symbols, uint64_t address) {
+  auto it = std::upper_bound(symbols.begin(), symbols.end(), address,
+                             [](uint64_t a, const Symbol& s) { return a < s.address; });
+  if (it == symbols.begin()) return "";
+  --it;
+  char offset[32] = "";
+  if (address != it->address) std::snprintf(offset, sizeof offset, "+0x%" PRIx64, address - it->address);
+  return "<" + it->name + offset + ">";
+}
+
+// objdump's dump of data bytes in a code section: up to 16 per line, in little-endian
+// halfwords, then the printable characters.
+void print_data(uint64_t address, const uint8_t* bytes, size_t count) {
+  for (size_t line = 0; line < count; line += 16) {
+    const size_t n = std::min<size_t>(16, count - line);
+    std::string hex, text;
+    for (size_t i = 0; i < n; i += 2) {
+      char word[8];
+      if (i + 1 < n)
+        std::snprintf(word, sizeof word, "%02x%02x ", bytes[line + i + 1], bytes[line + i]);
+      else
+        std::snprintf(word, sizeof word, "%02x   ", bytes[line + i]);
+      hex += word;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t c = bytes[line + i];
+      text += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '.';
+    }
+    std::printf("%8" PRIx64 ":\t%-40s %s\n", address + line, hex.c_str(), text.c_str());
+  }
+}
+
+// True if `address` belongs to a data object: the closest symbol at or below it is one.
+bool in_object(const std::vector<Symbol>& symbols, const std::vector<Symbol>& objects, uint64_t address) {
+  auto it = std::upper_bound(symbols.begin(), symbols.end(), address,
+                             [](uint64_t a, const Symbol& s) { return a < s.address; });
+  if (it == symbols.begin()) return false;
+  const uint64_t at = std::prev(it)->address;
+  return std::any_of(objects.begin(), objects.end(), [&](const Symbol& o) { return o.address == at; });
+}
+
+// The instructions of [pc, stop), one symbol's region, printed where they fall in [low, high).
+// Zero bytes are skipped as "..." by objdump's rule (binutils' disassemble_bytes): a run of at
+// least 8, or of 1-2 at the region's end; inside a region only a multiple of 4 is skipped, so
+// that an instruction starting with a zero byte is not run over.
+//
+// Bytes that a mapping symbol marks as data ($d: e.g. an instruction written with .word) are
+// shown as objdump shows them: .short/.word chunks, cut at the next mapping symbol. So is an
+// encoding that is no instruction.
+void print_code(const CodeSection& section, uint64_t pc, uint64_t stop, uint64_t low, uint64_t high,
+                const isa::Disassembler& disassembler, const std::vector<Symbol>& symbols,
+                const std::map<uint64_t, bool>& data_mapping) {
+  constexpr uint64_t kSkipZeroes = 8, kSkipZeroesAtEnd = 3;
+  auto byte = [&](uint64_t at) { return section.bytes[static_cast<size_t>(at - section.address)]; };
+  while (pc < stop) {
+    uint64_t zeros = pc;
+    while (zeros < stop && byte(zeros) == 0) ++zeros;
+    const uint64_t run = zeros - pc;
+    if (run >= kSkipZeroes || (zeros == stop && run > 0 && run < kSkipZeroesAtEnd)) {
+      if (pc >= low && pc < high) std::printf("\t...\n");
+      pc += zeros == stop ? run : run & ~uint64_t{3};
+      continue;
+    }
+    if (pc + 2 > stop) break;
+    const auto mapping = data_mapping.upper_bound(pc);
+    const bool data = mapping != data_mapping.begin() && std::prev(mapping)->second &&
+                      std::prev(mapping)->first >= section.address;
+    uint32_t raw = byte(pc) | (uint32_t{byte(pc + 1)} << 8);
+    unsigned len = isa::insn_length(raw);
+    if (data) {  // binutils' riscv_data_length: 4 bytes, or fewer before the next mapping symbol
+      const uint64_t limit = mapping == data_mapping.end() ? stop : std::min(stop, mapping->first);
+      len = limit - pc >= 4 ? 4 : 2;
+    }
+    if (len == 4) {
+      if (pc + 4 > stop) break;
+      raw |= (uint32_t{byte(pc + 2)} << 16) | (uint32_t{byte(pc + 3)} << 24);
+    }
+    if (pc >= low && pc < high) {
+      std::string text = data ? "unknown" : disassembler.text(raw, pc);
+      if (text == "unknown") {
+        char directive[32];
+        std::snprintf(directive, sizeof directive, len == 4 ? ".word 0x%08" PRIx32 : ".short 0x%04" PRIx32, raw);
+        text = directive;
+      }
+      const auto space = text.find(' ');
+      if (space != std::string::npos) text[space] = '\t';
+      // A pc-relative branch or jump: name where it goes, as objdump does.
+      const isa::DecodedInsn insn = isa::decode(raw);
+      const isa::ImmFormat format = isa::op_info(insn.op).format;
+      if (insn.op != isa::Op::ILLEGAL && (format == isa::ImmFormat::B || format == isa::ImmFormat::J)) {
+        const uint64_t target = pc + static_cast<uint64_t>(insn.imm);
+        char note[32];
+        std::snprintf(note, sizeof note, "\t# %" PRIx64 " ", target);
+        text += note + symbolic(symbols, target);
+      }
+      if (len == 4)
+        std::printf("%8" PRIx64 ":\t%08" PRIx32 "          \t%s\n", pc, raw, text.c_str());
+      else
+        std::printf("%8" PRIx64 ":\t%04" PRIx32 "                \t%s\n", pc, raw, text.c_str());
+    }
+    pc += len;
+  }
 }
 
 }  // namespace
@@ -113,9 +234,10 @@ int disasm_command(int argc, char** argv) {
   }
   const std::string path = vm["file"].as<std::string>();
   std::vector<CodeSection> sections;
-  std::vector<Symbol> symbols;
+  std::vector<Symbol> symbols, objects;
+  std::map<uint64_t, bool> data_mapping;  // address -> a mapping symbol there starts data
   try {
-    read_elf(path, sections, symbols);
+    read_elf(path, sections, symbols, objects, data_mapping);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hartbox: %s\n", e.what());
     return kExitHostError;
@@ -154,27 +276,22 @@ int disasm_command(int argc, char** argv) {
     const uint64_t end = section.address + section.bytes.size();
     if (end <= low || section.address >= high) continue;
     std::printf("\n\nDisassembly of section %s:\n", section.name.c_str());
+    // Walk the section symbol by symbol, as objdump does: a region that starts at a data object
+    // (or follows one with no other symbol in between) is dumped as data up to the next symbol.
     uint64_t pc = section.address;
-    while (pc + 2 <= end) {
-      const size_t off = static_cast<size_t>(pc - section.address);
-      uint32_t raw = section.bytes[off] | (uint32_t{section.bytes[off + 1]} << 8);
-      unsigned len = isa::insn_length(raw);
-      if (len == 4) {
-        if (pc + 4 > end) break;
-        raw |= (uint32_t{section.bytes[off + 2]} << 16) | (uint32_t{section.bytes[off + 3]} << 24);
-      }
-      if (pc >= low && pc < high) {
-        auto [first, last] = labels.equal_range(pc);
-        if (first != last) std::printf("\n%016" PRIx64 " <%s>:\n", pc, std::prev(last)->second.c_str());
-        std::string text = disassembler.text(raw, pc);
-        const auto space = text.find(' ');
-        if (space != std::string::npos) text[space] = '\t';
-        if (len == 4)
-          std::printf("%8" PRIx64 ":\t%08" PRIx32 "          \t%s\n", pc, raw, text.c_str());
-        else
-          std::printf("%8" PRIx64 ":\t%04" PRIx32 "                \t%s\n", pc, raw, text.c_str());
-      }
-      pc += len;
+    while (pc < end) {
+      const auto next = labels.upper_bound(pc);
+      const uint64_t stop = next == labels.end() ? end : std::min(next->first, end);
+      const auto [first, last] = labels.equal_range(pc);
+      const bool shown = pc < high && stop > low;
+      if (shown && first != last && pc >= low)
+        std::printf("\n%016" PRIx64 " <%s>:\n", pc, std::prev(last)->second.c_str());
+      if (shown && in_object(symbols, objects, pc))
+        print_data(std::max(pc, low), &section.bytes[static_cast<size_t>(std::max(pc, low) - section.address)],
+                   static_cast<size_t>(std::min(stop, high) - std::max(pc, low)));
+      else if (shown)
+        print_code(section, pc, stop, low, high, disassembler, symbols, data_mapping);
+      pc = stop;
     }
   }
   return 0;
