@@ -111,6 +111,7 @@ class Hart {
   // takes interrupts and sees new code at exactly the instruction boundary the reference
   // interpreter does.
   void request_sync() { sync_requested_ = true; }
+  bool sync_requested() const { return sync_requested_; }
   bool take_sync_request() {
     const bool requested = sync_requested_;
     sync_requested_ = false;

@@ -24,9 +24,16 @@ bool ends_block(isa::Op op) {
   }
 }
 
+// Instructions whose body reads hart.pc or writes hart.next_pc (semantics.hpp): they need both
+// set before they run. A constant per operation, from its class in opcodes.def.
+constexpr bool reads_pc(isa::InsnClass cls, bool is_auipc) {
+  return is_auipc || cls == isa::InsnClass::Branch || cls == isa::InsnClass::Jump ||
+         cls == isa::InsnClass::System || cls == isa::InsnClass::Csr || cls == isa::InsnClass::Illegal;
+}
+
 }  // namespace
 
-BlockEngine::Block* BlockEngine::lookup(Hart& h, uint64_t pc, const void* const* handlers) {
+BlockEngine::Block* BlockEngine::lookup(Hart& h, uint64_t pc, const Handlers& handlers) {
   ++stats_.lookups;
   JumpCacheEntry& entry = jump_cache_[(pc >> 1) % jump_cache_.size()];
   if (entry.pc == pc && entry.epoch == h.translation_epoch() && entry.generation == generation_) {
@@ -48,7 +55,7 @@ BlockEngine::Block* BlockEngine::lookup(Hart& h, uint64_t pc, const void* const*
 }
 
 BlockEngine::Block* BlockEngine::build(Hart& h, uint64_t pc, uint64_t paddr, const uint8_t* host_page,
-                                       const void* const* handlers) {
+                                       const Handlers& handlers) {
   auto block = std::make_unique<Block>();
   block->paddr = paddr;
   uint64_t offset = pc & kPageMask;
@@ -62,11 +69,17 @@ BlockEngine::Block* BlockEngine::build(Hart& h, uint64_t pc, uint64_t paddr, con
       std::memcpy(&raw, host_page + offset, 4);
     }
     const isa::DecodedInsn insn = isa::decode(raw);
-    block->ops.push_back({handlers[static_cast<unsigned>(insn.op)], insn, static_cast<uint32_t>(offset - start)});
+    const isa::InsnClass cls = isa::op_info(insn.op).cls;
+    const void* const* table = built_observed_                               ? handlers.observed
+                               : reads_pc(cls, insn.op == isa::Op::AUIPC) ? handlers.with_pc
+                                                                          : handlers.plain;
+    block->ops.push_back({table[static_cast<unsigned>(insn.op)], insn, static_cast<uint32_t>(offset - start)});
     offset += insn.len;
     if (ends_block(insn.op)) break;
   }
   if (block->ops.empty()) return nullptr;
+  // The last operation leaves hart.next_pc where the block goes on.
+  if (!built_observed_) block->ops.back().handler = handlers.with_pc[static_cast<unsigned>(block->ops.back().insn.op)];
   (void)h;
   code_pages().mark_code_page(paddr);
   ++stats_.blocks_built;
@@ -100,6 +113,7 @@ void BlockEngine::drop_all() {
 
 // Observers see the hart as the interpreter shows it after an instruction: pc past it and
 // instret counting exactly the instructions retired so far (the block pre-counts them).
+// (Blocks built while observed set the pc at every operation.)
 void BlockEngine::notify_retired(Hart& h, const Op& op, ptrdiff_t index, uint64_t count) {
   const uint64_t pc = h.pc, instret = h.instret;
   h.instret = instret - (count - 1) + static_cast<uint64_t>(index) + 1;
@@ -110,14 +124,33 @@ void BlockEngine::notify_retired(Hart& h, const Op& op, ptrdiff_t index, uint64_
 }
 
 SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
-  static const void* const kHandlers[isa::kOpCount] = {
+  static const void* const kPlain[isa::kOpCount] = {
       &&op_ILLEGAL,
 #define HB_OP(name, match, mask, fmt, cls) &&op_##name,
 #include "core/isa/opcodes.def"
 #undef HB_OP
   };
+  static const void* const kWithPc[isa::kOpCount] = {
+      &&pc_op_ILLEGAL,
+#define HB_OP(name, match, mask, fmt, cls) &&pc_op_##name,
+#include "core/isa/opcodes.def"
+#undef HB_OP
+  };
+  static const void* const kObserved[isa::kOpCount] = {
+      &&observed_op_ILLEGAL,
+#define HB_OP(name, match, mask, fmt, cls) &&observed_op_##name,
+#include "core/isa/opcodes.def"
+#undef HB_OP
+  };
+  static constexpr Handlers kHandlers{kPlain, kWithPc, kObserved};
   code_pages().observe(h);
   retired_blocks_.clear();  // nothing runs from them any more
+  if (built_observed_ != (observer_ != nullptr)) {
+    // An observer sees hart.pc at every instruction: rebuild with the pc-setting handlers (and
+    // back to the lean ones when it is gone).
+    drop_all();
+    built_observed_ = observer_ != nullptr;
+  }
   uint64_t step = 0;
   Block* next = nullptr;  // the chained successor, if the previous block knew it
 
@@ -136,6 +169,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
     Block* block = next;
     next = nullptr;
     const Op* op = nullptr;
+    const Op* end = nullptr;
     uint64_t count = 0;
     try {
       if (!block) block = lookup(h, base, kHandlers);
@@ -153,6 +187,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
       }
       op = block->ops.data();
       count = block->ops.size();
+      end = op + count;
       // Count the block's instructions up front (all but the last, so that a CSR read of
       // instret in the last one sees exactly the instructions before it); a trap or an early
       // exit corrects the count for the instructions that did not retire.
@@ -160,14 +195,23 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
       goto* op->handler;
 
 #define HB_HANDLER(name)                                                        \
-  op_##name : {                                                                 \
+  observed_op_##name : {                                                        \
     h.pc = base + op->offset;                                                   \
     h.next_pc = h.pc + op->insn.len;                                            \
     isa::exec_##name(h, op->insn);                                              \
     h.x[0] = 0;                                                                 \
-    if (observer_) [[unlikely]] notify_retired(h, *op, op - block->ops.data(), count); \
-    if (++op == block->ops.data() + count) goto block_done;                     \
-    if (h.take_sync_request()) [[unlikely]] goto block_exit_early;              \
+    notify_retired(h, *op, op - block->ops.data(), count);                     \
+    goto next_op;                                                               \
+  }                                                                             \
+  pc_op_##name : {                                                              \
+    h.pc = base + op->offset;                                                   \
+    h.next_pc = h.pc + op->insn.len;                                            \
+  }                                                                             \
+  op_##name : {                                                                 \
+    isa::exec_##name(h, op->insn);                                              \
+    h.x[0] = 0;                                                                 \
+    if (++op == end) goto block_done;                                           \
+    if (h.sync_requested()) [[unlikely]] goto block_exit_early;                 \
     goto* op->handler;                                                          \
   }
       HB_HANDLER(ILLEGAL)
@@ -176,11 +220,16 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
 #undef HB_OP
 #undef HB_HANDLER
 
+    next_op:  // after an observed operation
+      if (++op == end) goto block_done;
+      if (h.sync_requested()) goto block_exit_early;
+      goto* op->handler;
+
     block_exit_early : {
       // A sync point inside the block: only the instructions before `op` retired.
       const auto done = static_cast<uint64_t>(op - block->ops.data());
       h.instret -= (count - 1) - done;
-      h.pc = h.next_pc;
+      h.pc = base + op->offset;  // where the next operation starts
       step += done;
       continue;
     }
@@ -220,6 +269,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
         const auto done = static_cast<uint64_t>(op - block->ops.data());
         h.instret -= (count - 1) - done;
         step += done;
+        h.pc = base + op->offset;  // a plain operation does not keep hart.pc up to date
       }
       const uint64_t pc = h.pc;
       h.take_trap(trap);

@@ -35,6 +35,17 @@ class BlockEngine final : public CachingEngine {
   const Stats& stats() const { return stats_; }
 
  private:
+  // Each operation has three handlers: `with_pc` first sets hart.pc and hart.next_pc, for the
+  // instructions that read or change the pc (control transfers, auipc, system and CSR
+  // instructions) and for a block's last instruction; `plain` does not, for the rest (a trap or
+  // a sync point inside the block recomputes the pc from the operation's offset); `observed`
+  // sets the pc and tells the observer, for blocks built while one watches. So the common case
+  // pays neither for the pc nor for a test of the observer.
+  struct Handlers {
+    const void* const* plain;
+    const void* const* with_pc;
+    const void* const* observed;
+  };
   struct Op {
     const void* handler;
     isa::DecodedInsn insn;
@@ -59,8 +70,8 @@ class BlockEngine final : public CachingEngine {
 
   // The block starting at `pc`, built on first use; null if code at `pc` cannot be cached (not
   // in RAM, or an instruction crossing into the next page). Raises fetch faults.
-  Block* lookup(Hart& hart, uint64_t pc, const void* const* handlers);
-  Block* build(Hart& hart, uint64_t pc, uint64_t paddr, const uint8_t* host_page, const void* const* handlers);
+  Block* lookup(Hart& hart, uint64_t pc, const Handlers& handlers);
+  Block* build(Hart& hart, uint64_t pc, uint64_t paddr, const uint8_t* host_page, const Handlers& handlers);
   void drop_page(uint64_t page_number) override;
   void drop_all() override;
   void notify_retired(Hart& hart, const Op& op, ptrdiff_t index, uint64_t count);
@@ -70,6 +81,7 @@ class BlockEngine final : public CachingEngine {
   std::vector<std::unique_ptr<Block>> retired_blocks_;  // dropped while possibly executing
   std::array<JumpCacheEntry, 4096> jump_cache_{};
   uint64_t generation_ = 0;  // counts drops, so links to dropped blocks are never followed
+  bool built_observed_ = false;  // the cached blocks set the pc at every operation
   Stats stats_;
 };
 
