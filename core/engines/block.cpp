@@ -1,6 +1,8 @@
 #include "core/engines/block.hpp"
 
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 #include "core/isa/semantics.hpp"
 
@@ -54,13 +56,28 @@ BlockEngine::Block* BlockEngine::lookup(Hart& h, uint64_t pc, const Handlers& ha
   return block;
 }
 
+void BlockEngine::BlockDeleter::operator()(Block* block) const {
+  ::operator delete(block, std::align_val_t{alignof(Block)});
+}
+
+BlockEngine::BlockPtr BlockEngine::new_block(uint64_t paddr, const Op* ops, uint32_t count) {
+  static_assert(sizeof(Block) % alignof(Op) == 0, "the operations follow the header");
+  static_assert(std::is_trivially_copyable_v<Op> && std::is_trivially_destructible_v<Block>);
+  void* memory = ::operator new(sizeof(Block) + count * sizeof(Op), std::align_val_t{alignof(Block)});
+  BlockPtr block(new (memory) Block);
+  block->paddr = paddr;
+  block->count = count;
+  std::memcpy(static_cast<void*>(block->ops()), ops, count * sizeof(Op));
+  return block;
+}
+
 BlockEngine::Block* BlockEngine::build(Hart& h, uint64_t pc, uint64_t paddr, const uint8_t* host_page,
                                        const Handlers& handlers) {
-  auto block = std::make_unique<Block>();
-  block->paddr = paddr;
+  std::array<Op, kMaxBlockInsns> ops;
+  uint32_t count = 0;
   uint64_t offset = pc & kPageMask;
   const uint64_t start = offset;
-  while (block->ops.size() < kMaxBlockInsns && offset < kPageSize) {
+  while (count < kMaxBlockInsns && offset < kPageSize) {
     uint16_t low;
     std::memcpy(&low, host_page + offset, 2);
     uint32_t raw = low;
@@ -73,13 +90,14 @@ BlockEngine::Block* BlockEngine::build(Hart& h, uint64_t pc, uint64_t paddr, con
     const void* const* table = built_observed_                               ? handlers.observed
                                : reads_pc(cls, insn.op == isa::Op::AUIPC) ? handlers.with_pc
                                                                           : handlers.plain;
-    block->ops.push_back({table[static_cast<unsigned>(insn.op)], insn, static_cast<uint32_t>(offset - start)});
+    ops[count++] = {table[static_cast<unsigned>(insn.op)], insn, static_cast<uint32_t>(offset - start)};
     offset += insn.len;
     if (ends_block(insn.op)) break;
   }
-  if (block->ops.empty()) return nullptr;
+  if (count == 0) return nullptr;
   // The last operation leaves hart.next_pc where the block goes on.
-  if (!built_observed_) block->ops.back().handler = handlers.with_pc[static_cast<unsigned>(block->ops.back().insn.op)];
+  if (!built_observed_) ops[count - 1].handler = handlers.with_pc[static_cast<unsigned>(ops[count - 1].insn.op)];
+  BlockPtr block = new_block(paddr, ops.data(), count);
   (void)h;
   code_pages().mark_code_page(paddr);
   ++stats_.blocks_built;
@@ -185,8 +203,8 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
         if (observer_) observer_->retired(h, base, d);
         continue;
       }
-      op = block->ops.data();
-      count = block->ops.size();
+      op = block->ops();
+      count = block->count;
       end = op + count;
       // Count the block's instructions up front (all but the last, so that a CSR read of
       // instret in the last one sees exactly the instructions before it); a trap or an early
@@ -200,7 +218,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
     h.next_pc = h.pc + op->insn.len;                                            \
     isa::exec_##name(h, op->insn);                                              \
     h.x[0] = 0;                                                                 \
-    notify_retired(h, *op, op - block->ops.data(), count);                     \
+    notify_retired(h, *op, op - block->ops(), count);                          \
     goto next_op;                                                               \
   }                                                                             \
   pc_op_##name : {                                                              \
@@ -227,7 +245,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
 
     block_exit_early : {
       // A sync point inside the block: only the instructions before `op` retired.
-      const auto done = static_cast<uint64_t>(op - block->ops.data());
+      const auto done = static_cast<uint64_t>(op - block->ops());
       h.instret -= (count - 1) - done;
       h.pc = base + op->offset;  // where the next operation starts
       step += done;
@@ -266,7 +284,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
       next = nullptr;
       if (op) {
         // The faulting instruction and those after it did not retire.
-        const auto done = static_cast<uint64_t>(op - block->ops.data());
+        const auto done = static_cast<uint64_t>(op - block->ops());
         h.instret -= (count - 1) - done;
         step += done;
         h.pc = base + op->offset;  // a plain operation does not keep hart.pc up to date

@@ -51,9 +51,13 @@ class BlockEngine final : public CachingEngine {
     isa::DecodedInsn insn;
     uint32_t offset;  // from the block's first instruction
   };
+  // A block and its operations are one allocation, the operations right after the header, so
+  // entering a block touches one object, not a header and then a separate array (two dependent
+  // cache misses when thousands of blocks are out of cache).
   struct Block {
     uint64_t paddr = 0;
-    std::vector<Op> ops;
+    uint32_t count = 0;  // operations
+    Op* ops() { return reinterpret_cast<Op*>(this + 1); }
     // Successor blocks by their start pc, valid while `link_stamp` matches (same translation
     // epoch and no block dropped since they were made).
     std::array<uint64_t, 2> next_pc{~uint64_t{0}, ~uint64_t{0}};
@@ -76,9 +80,15 @@ class BlockEngine final : public CachingEngine {
   void drop_all() override;
   void notify_retired(Hart& hart, const Op& op, ptrdiff_t index, uint64_t count);
 
-  std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;      // by physical start address
+  struct BlockDeleter {
+    void operator()(Block* block) const;
+  };
+  using BlockPtr = std::unique_ptr<Block, BlockDeleter>;
+  static BlockPtr new_block(uint64_t paddr, const Op* ops, uint32_t count);
+
+  std::unordered_map<uint64_t, BlockPtr> blocks_;                    // by physical start address
   std::unordered_map<uint64_t, std::vector<uint64_t>> page_blocks_;  // page number -> block starts
-  std::vector<std::unique_ptr<Block>> retired_blocks_;  // dropped while possibly executing
+  std::vector<BlockPtr> retired_blocks_;  // dropped while possibly executing
   std::array<JumpCacheEntry, 4096> jump_cache_{};
   uint64_t generation_ = 0;  // counts drops, so links to dropped blocks are never followed
   bool built_observed_ = false;  // the cached blocks set the pc at every operation
