@@ -136,7 +136,7 @@ void BlockEngine::notify_retired(Hart& h, const Op& op, ptrdiff_t index, uint64_
   const uint64_t pc = h.pc, instret = h.instret;
   h.instret = instret - (count - 1) + static_cast<uint64_t>(index) + 1;
   h.pc = h.next_pc;
-  observer_->retired(h, pc, op.insn);
+  observer()->retired(h, pc, op.insn);
   h.instret = instret;
   h.pc = pc;
 }
@@ -163,11 +163,11 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
   static constexpr Handlers kHandlers{kPlain, kWithPc, kObserved};
   code_pages().observe(h);
   retired_blocks_.clear();  // nothing runs from them any more
-  if (built_observed_ != (observer_ != nullptr)) {
+  if (built_observed_ != (observer() != nullptr)) {
     // An observer sees hart.pc at every instruction: rebuild with the pc-setting handlers (and
     // back to the lean ones when it is gone).
     drop_all();
-    built_observed_ = observer_ != nullptr;
+    built_observed_ = observer() != nullptr;
   }
   uint64_t step = 0;
   Block* next = nullptr;  // the chained successor, if the previous block knew it
@@ -178,7 +178,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
       // Not chained: the previous block ended at a sync point, so look at interrupts.
       if (h.interrupt_pending()) {
         const uint64_t pc = h.pc;
-        if (h.take_pending_interrupt() && observer_) observer_->trapped(h, pc, h.last_trap_cause(), 0);
+        if (h.take_pending_interrupt() && observer()) observer()->trapped(h, pc, h.last_trap_cause(), 0);
       }
       if (h.waiting()) return {StopReason::Wait, step};
     }
@@ -200,7 +200,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
         h.pc = h.next_pc;
         ++h.instret;
         ++step;
-        if (observer_) observer_->retired(h, base, d);
+        if (observer()) observer()->retired(h, base, d);
         continue;
       }
       op = block->ops();
@@ -292,7 +292,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
       const uint64_t pc = h.pc;
       h.take_trap(trap);
       ++step;
-      if (observer_) observer_->trapped(h, pc, static_cast<uint64_t>(trap.cause), trap.tval);
+      if (observer()) observer()->trapped(h, pc, static_cast<uint64_t>(trap.cause), trap.tval);
     }
   }
   return {StopReason::Budget, step};

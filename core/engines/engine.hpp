@@ -35,6 +35,14 @@ struct SliceResult {
   uint64_t steps;  // instructions retired plus traps taken in this slice
 };
 
+// Observers can be compiled out (cmake -DHARTBOX_OBSERVERS=OFF), only to measure what having
+// them costs while none is attached: bench/ab_compare.py runs such a build against a normal one.
+// A build without them refuses --trace, --stats, --profile and --gdb.
+#ifndef HARTBOX_OBSERVERS
+#define HARTBOX_OBSERVERS 1
+#endif
+inline constexpr bool kObserversCompiledIn = HARTBOX_OBSERVERS != 0;
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -44,6 +52,10 @@ class Engine {
   void set_observer(ExecutionObserver* observer) { observer_ = observer; }
 
  protected:
+  // The attached observer, or null (always, in a build without observers).
+  ExecutionObserver* observer() const { return kObserversCompiledIn ? observer_ : nullptr; }
+
+ private:
   ExecutionObserver* observer_ = nullptr;
 };
 

@@ -10,7 +10,7 @@ SliceResult Interpreter::run(Hart& h, uint64_t budget) {
     if (h.stop_requested()) return {StopReason::Requested, step};
     if (h.interrupt_pending()) {
       const uint64_t pc = h.pc;
-      if (h.take_pending_interrupt() && observer_) observer_->trapped(h, pc, h.last_trap_cause(), 0);
+      if (h.take_pending_interrupt() && observer()) observer()->trapped(h, pc, h.last_trap_cause(), 0);
     }
     if (h.waiting()) return {StopReason::Wait, step};
     const uint64_t pc = h.pc;
@@ -21,11 +21,11 @@ SliceResult Interpreter::run(Hart& h, uint64_t budget) {
       h.x[0] = 0;
       h.pc = h.next_pc;
       ++h.instret;
-      if (observer_) [[unlikely]] observer_->retired(h, pc, d);
+      if (observer()) [[unlikely]] observer()->retired(h, pc, d);
     } catch (const Trap& trap) {
       h.x[0] = 0;
       h.take_trap(trap);
-      if (observer_) observer_->trapped(h, pc, static_cast<uint64_t>(trap.cause), trap.tval);
+      if (observer()) observer()->trapped(h, pc, static_cast<uint64_t>(trap.cause), trap.tval);
     }
   }
   return {StopReason::Budget, step};

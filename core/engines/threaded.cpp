@@ -39,6 +39,16 @@ void ThreadedInterpreter::drop_all() {
 }
 
 SliceResult ThreadedInterpreter::run(Hart& h, uint64_t budget) {
+  const bool observed = observer() != nullptr;
+  if (observed != built_observed_) {
+    drop_all();
+    built_observed_ = observed;
+  }
+  return observed ? run_slots<true>(h, budget) : run_slots<false>(h, budget);
+}
+
+template <bool kObserved>
+SliceResult ThreadedInterpreter::run_slots(Hart& h, uint64_t budget) {
   static const void* const kHandlers[isa::kOpCount] = {
       &&op_ILLEGAL,
 #define HB_OP(name, match, mask, fmt, cls) &&op_##name,
@@ -53,7 +63,7 @@ SliceResult ThreadedInterpreter::run(Hart& h, uint64_t budget) {
     if (h.stop_requested()) return {StopReason::Requested, step};
     if (h.interrupt_pending()) {
       const uint64_t pc = h.pc;
-      if (h.take_pending_interrupt() && observer_) observer_->trapped(h, pc, h.last_trap_cause(), 0);
+      if (h.take_pending_interrupt() && observer()) observer()->trapped(h, pc, h.last_trap_cause(), 0);
     }
     if (h.waiting()) return {StopReason::Wait, step};
     h.take_sync_request();  // this is a sync point
@@ -81,7 +91,7 @@ SliceResult ThreadedInterpreter::run(Hart& h, uint64_t budget) {
         h.pc = h.next_pc;
         ++h.instret;
         ++step;
-        if (observer_) observer_->retired(h, start_pc, d);
+        if (observer()) observer()->retired(h, start_pc, d);
         continue;
       }
       goto* slot->handler;
@@ -99,7 +109,7 @@ SliceResult ThreadedInterpreter::run(Hart& h, uint64_t budget) {
     h.pc = h.next_pc;                                                                      \
     ++h.instret;                                                                           \
     ++step;                                                                                \
-    if (observer_) [[unlikely]] observer_->retired(h, pc, slot->insn);                     \
+    if constexpr (kObserved) observer()->retired(h, pc, slot->insn);                       \
     if (h.pc != fallthrough || (fallthrough & kPageMask) == 0 || step >= budget ||         \
         h.take_sync_request())                                                             \
       continue;                                                                            \
@@ -117,7 +127,7 @@ SliceResult ThreadedInterpreter::run(Hart& h, uint64_t budget) {
       const uint64_t pc = h.pc;
       h.take_trap(trap);
       ++step;
-      if (observer_) observer_->trapped(h, pc, static_cast<uint64_t>(trap.cause), trap.tval);
+      if (observer()) observer()->trapped(h, pc, static_cast<uint64_t>(trap.cause), trap.tval);
     }
   }
   return {StopReason::Budget, step};

@@ -39,6 +39,11 @@ class ThreadedInterpreter final : public CachingEngine {
     CodePage* page = nullptr;
   };
 
+  // The dispatch loop, compiled twice: with the observer told of every instruction, and without
+  // a test for it. The slots hold one instantiation's handler addresses, so the cache is
+  // dropped when an observer comes or goes.
+  template <bool kObserved>
+  SliceResult run_slots(Hart& hart, uint64_t budget);
   CodePage* code_page_for(Hart& hart, uint64_t pc);
   void drop_page(uint64_t page_number) override;
   void drop_all() override;
@@ -46,6 +51,7 @@ class ThreadedInterpreter final : public CachingEngine {
   std::unordered_map<uint64_t, std::unique_ptr<CodePage>> pages_;  // by physical page number
   std::vector<std::unique_ptr<CodePage>> retired_pages_;  // dropped while possibly executing
   std::array<PageCacheEntry, 64> page_cache_{};
+  bool built_observed_ = false;  // the slots hold run_slots<true>'s handlers
 };
 
 }  // namespace hartbox

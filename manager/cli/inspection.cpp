@@ -65,6 +65,8 @@ Inspection::~Inspection() {
 }
 
 void Inspection::attach(Machine& machine) {
+  if (!kObserversCompiledIn && (trace_ || stats_ || !stats_json_path_.empty() || !profile_path_.empty()))
+    throw UsageError("this hartbox was built without observers (HARTBOX_OBSERVERS=OFF): no --trace, --stats or --profile");
   if (trace_) {
     trace_file_ = stderr;
     if (!trace_path_.empty()) {

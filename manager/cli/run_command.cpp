@@ -182,6 +182,8 @@ int run_command(int argc, char** argv) {
           throw UsageError("--nic must be none or pcap=FILE, not '" + nic + "'");
     if (vm.count("gdb") && vm["gdb"].as<unsigned>() > 65535) throw UsageError("--gdb takes a TCP port, 0 to 65535");
     if (vm.count("gdb-wait") && !vm.count("gdb")) throw UsageError("--gdb-wait needs --gdb PORT");
+    if (vm.count("gdb") && !kObserversCompiledIn)
+      throw UsageError("this hartbox was built without observers (HARTBOX_OBSERVERS=OFF): no --gdb");
     if (vm.count("gdb") && vm.count("max-insns")) throw UsageError("--max-insns cannot be combined with --gdb");
     config.rng = vm.count("rng") != 0;
     config.legacy_virtio = vm.count("legacy-virtio") != 0;
