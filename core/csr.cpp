@@ -109,13 +109,21 @@ bool Hart::csr_read(uint16_t n, uint64_t& value) {
 }
 
 void Hart::write_mstatus(uint64_t value) {
+  const uint64_t old = mstatus_;
   uint64_t s = (mstatus_ & ~mstatus::kWritable) | (value & mstatus::kWritable);
   // MPP is WARL: the reserved encoding 2 keeps the old mode.
   if (((s & mstatus::MPP) >> mstatus::kMppShift) == 2) s = (s & ~mstatus::MPP) | (mstatus_ & mstatus::MPP);
   s &= ~mstatus::SD;
   if ((s & mstatus::FS) == mstatus::FS) s |= mstatus::SD;  // SD summarises FS = Dirty (3.1.6.6)
   mstatus_ = s;
-  flush_tlb();  // MPRV, MPP, SUM and MXR change what a translation allows
+  // What a translation allows depends on MPRV, SUM, MXR and, while MPRV is set, MPP (3.1.6.3):
+  // flush only when one of those changed. Kernels toggle SIE and SUM around every critical
+  // section and user access; a flush for SIE would throw away every cached translation and
+  // block chain each time.
+  const uint64_t changed = old ^ s;
+  if ((changed & (mstatus::MPRV | mstatus::SUM | mstatus::MXR)) ||
+      (((old | s) & mstatus::MPRV) && (changed & mstatus::MPP)))
+    flush_tlb();
 }
 
 bool Hart::csr_write(uint16_t n, uint64_t value) {

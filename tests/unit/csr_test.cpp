@@ -187,6 +187,27 @@ TEST_CASE("mstatus: an all-ones write sets every field an M/S/U hart implements 
   CHECK((s & XS_MASK) == 0);
 }
 
+TEST_CASE("mstatus writes drop cached translations exactly when what they allow changes", "[csr][mstatus]") {
+  // Translation depends on MPRV, SUM, MXR and, while MPRV is set, MPP (priv spec 3.1.6.3); the
+  // epoch counts TLB flushes (Hart::flush_tlb). Interrupt enables and FS must not flush.
+  Machine m;
+  auto flushes = [&](uint64_t value) {
+    const uint64_t before = m.hart.translation_epoch();
+    m.write(kMstatus, value);
+    return m.hart.translation_epoch() != before;
+  };
+  m.write(kMstatus, 0);
+  CHECK_FALSE(flushes(MIE | SIE));
+  CHECK_FALSE(flushes(MIE | SIE | fs(3)));
+  CHECK_FALSE(flushes(MIE | SIE | fs(3) | mpp(1)));  // MPP without MPRV: no effect on translation
+  CHECK(flushes(MIE | SUM));
+  CHECK(flushes(MIE | SUM | MXR));
+  CHECK(flushes(MIE | SUM | MXR | MPRV));
+  CHECK(flushes(SUM | MXR | MPRV | mpp(3)));         // MPP changes the effective mode under MPRV
+  CHECK_FALSE(flushes(MIE | SUM | MXR | MPRV | mpp(3)));
+  CHECK(flushes(0));
+}
+
 TEST_CASE("sstatus is a restricted view of mstatus", "[csr][sstatus]") {
   Machine m;
   m.write(kMstatus, MIE | MPIE | mpp(3) | MPRV | TVM | TW | TSR | SIE | SPIE | SPP | fs(1) | SUM | MXR);
