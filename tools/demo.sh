@@ -11,3 +11,6 @@ echo "== A C program on picolibc, talking to the host through semihosting"
 "$hartbox" run --stats build/release/roms/c/hello.elf
 echo "== The first instructions of the same program, traced with their disassembly"
 "$hartbox" run --trace --max-insns 12 build/release/roms/c/hello.elf || true
+echo "== A fleet: nine machines on two host threads, shared by weight (tenants, a cap, disk I/O,"
+echo "   two machines pinging each other over the virtual switch, three asleep in WFI)"
+"$hartbox" fleet

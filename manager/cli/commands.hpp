@@ -11,5 +11,7 @@ inline constexpr int kExitInsnLimit = 124;     // --max-insns reached (as timeou
 
 int run_command(int argc, char** argv);
 int disasm_command(int argc, char** argv);
+int fleet_command(int argc, char** argv);
+int ctl_command(int argc, char** argv);
 
 }  // namespace hartbox::cli
