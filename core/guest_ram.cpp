@@ -1,5 +1,7 @@
 #include "core/guest_ram.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <new>
@@ -7,7 +9,13 @@
 
 namespace hartbox {
 
-void GuestRam::FreePage::operator()(uint8_t* p) const { std::free(p); }
+GuestRam::PageBlock::PageBlock(size_t pages) : bytes(pages * kPageSize) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  memory = static_cast<uint8_t*>(p);
+}
+
+GuestRam::PageBlock::~PageBlock() { ::munmap(memory, bytes); }
 
 GuestRam::GuestRam(uint64_t base, uint64_t size) : base_(base), size_(size) {
   if (size == 0 || (size & kPageMask) != 0 || (base & kPageMask) != 0)
@@ -18,9 +26,17 @@ GuestRam::GuestRam(uint64_t base, uint64_t size) : base_(base), size_(size) {
 GuestRam::~GuestRam() = default;
 
 GuestRam::PagePtr GuestRam::new_page() {
-  void* p = std::aligned_alloc(kPageSize, kPageSize);
-  if (!p) throw std::bad_alloc();
-  return PagePtr(static_cast<uint8_t*>(p), FreePage{});
+  if (!block_ || block_used_ * kPageSize == block_->bytes) {
+    // Each block twice the last (up to 2 MiB): few mappings for a big guest, little address
+    // space for a small one. The size of RAM bounds it too.
+    const size_t last = block_ ? block_->bytes / kPageSize : kFirstBlockPages / 2;
+    const size_t pages = std::min<uint64_t>({last * 2, kMaxBlockPages, size_ / kPageSize});
+    block_ = std::make_shared<PageBlock>(std::max<size_t>(pages, 1));
+    block_used_ = 0;
+  }
+  uint8_t* page = block_->memory + block_used_++ * kPageSize;
+  // The page's own reference count (use_count() says whether it is shared), holding its block.
+  return PagePtr(page, [block = block_](uint8_t*) {});
 }
 
 GuestRam::PagePtr& GuestRam::slot(uint64_t paddr) {
@@ -36,8 +52,7 @@ uint8_t* GuestRam::allocate(uint64_t paddr) {
     if (page_limit_ && resident_pages_ >= page_limit_)
       throw MemoryLimitExceeded("the guest touched more than its memory limit of " + std::to_string(page_limit_) +
                                 " pages");
-    page = new_page();
-    std::memset(page.get(), 0, kPageSize);
+    page = new_page();  // fresh from the kernel: zeros
     ++resident_pages_;
   }
   return page.get();

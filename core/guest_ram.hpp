@@ -10,6 +10,12 @@
 // store TLB therefore maps only pages it owns alone, and whoever holds host pointers to a page
 // that gets replaced hears about it through the RamPageObserver.
 //
+// Pages come from blocks that this RAM maps from the kernel as it grows (16 pages at first,
+// doubling up to 2 MiB): the kernel zero-fills a page when it is first touched, and a resident
+// page costs its 4 KiB plus a small reference count, where a page of its own from malloc cost
+// about twice that. A block is unmapped when its last page is dropped, by whichever machine
+// held it last (a clone may keep a template's block alive).
+//
 // Owned by one machine and used from the thread that runs it; page sharing between machines is
 // safe across threads (the page's reference count is atomic, and a shared page is never
 // written).
@@ -103,22 +109,33 @@ class GuestRam {
  private:
   static constexpr unsigned kChunkShift = 21;  // 2 MiB
   static constexpr uint64_t kPagesPerChunk = uint64_t{1} << (kChunkShift - kPageShift);
-  struct FreePage {
-    void operator()(uint8_t* p) const;
-  };
   using PagePtr = std::shared_ptr<uint8_t>;  // the reference count says whether it is shared
   struct Chunk {
     PagePtr pages[kPagesPerChunk];
   };
+  // A run of pages mapped at once; unmapped when the last page taken from it is dropped.
+  struct PageBlock {
+    uint8_t* memory;
+    size_t bytes;
+    PageBlock(size_t pages);
+    ~PageBlock();
+    PageBlock(const PageBlock&) = delete;
+    PageBlock& operator=(const PageBlock&) = delete;
+  };
+  static constexpr size_t kFirstBlockPages = 16;
+  static constexpr size_t kMaxBlockPages = 512;
   PagePtr& slot(uint64_t paddr);
   uint8_t* allocate(uint64_t paddr);
-  static PagePtr new_page();
+  // A page of zeros (untouched, so not yet resident) from the current block.
+  PagePtr new_page();
 
   uint64_t base_;
   uint64_t size_;
   std::vector<std::unique_ptr<Chunk>> chunks_;
   size_t resident_pages_ = 0;
   size_t page_limit_ = 0;
+  std::shared_ptr<PageBlock> block_;  // where new pages come from
+  size_t block_used_ = 0;             // pages of it handed out
   RamWriteObserver* write_observer_ = nullptr;
   RamPageObserver* page_observer_ = nullptr;
 };
