@@ -1,5 +1,6 @@
 #include "core/engines/block.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <type_traits>
@@ -37,7 +38,7 @@ constexpr bool reads_pc(isa::InsnClass cls, bool is_auipc) {
 
 BlockEngine::Block* BlockEngine::lookup(Hart& h, uint64_t pc, const Handlers& handlers) {
   ++stats_.lookups;
-  JumpCacheEntry& entry = jump_cache_[(pc >> 1) % jump_cache_.size()];
+  const JumpCacheEntry& entry = jump_cache_[(pc >> 1) & (jump_cache_.size() - 1)];
   if (entry.pc == pc && entry.epoch == h.translation_epoch() && entry.generation == generation_) {
     ++stats_.jump_cache_hits;
     return entry.block;
@@ -52,7 +53,8 @@ BlockEngine::Block* BlockEngine::lookup(Hart& h, uint64_t pc, const Handlers& ha
     block = it->second.get();
   else
     block = build(h, pc, paddr, host_page, handlers);
-  if (block) entry = {pc, h.translation_epoch(), generation_, block};
+  // Indexed again: build() may have grown the cache.
+  if (block) jump_cache_[(pc >> 1) & (jump_cache_.size() - 1)] = {pc, h.translation_epoch(), generation_, block};
   return block;
 }
 
@@ -104,6 +106,8 @@ BlockEngine::Block* BlockEngine::build(Hart& h, uint64_t pc, uint64_t paddr, con
   page_blocks_[paddr >> kPageShift].push_back(paddr);
   Block* raw_block = block.get();
   blocks_.emplace(paddr, std::move(block));
+  if (blocks_.size() > jump_cache_.size() / 2 && jump_cache_.size() < kMaxJumpCache)
+    jump_cache_.assign(std::min(jump_cache_.size() * 4, kMaxJumpCache), JumpCacheEntry{});
   return raw_block;
 }
 

@@ -89,7 +89,10 @@ class BlockEngine final : public CachingEngine {
   std::unordered_map<uint64_t, BlockPtr> blocks_;                    // by physical start address
   std::unordered_map<uint64_t, std::vector<uint64_t>> page_blocks_;  // page number -> block starts
   std::vector<BlockPtr> retired_blocks_;  // dropped while possibly executing
-  std::array<JumpCacheEntry, 4096> jump_cache_{};
+  // pc -> block, direct-mapped. It grows with the number of blocks (64 entries to 4096): a
+  // machine that runs a few blocks, like the thousands idle in a fleet, does not pay 128 KiB.
+  static constexpr size_t kFirstJumpCache = 64, kMaxJumpCache = 4096;
+  std::vector<JumpCacheEntry> jump_cache_ = std::vector<JumpCacheEntry>(kFirstJumpCache);
   uint64_t generation_ = 0;  // counts drops, so links to dropped blocks are never followed
   bool built_observed_ = false;  // the cached blocks set the pc at every operation
   Stats stats_;
