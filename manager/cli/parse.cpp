@@ -1,29 +1,19 @@
 #include "manager/cli/parse.hpp"
 
-#include <cctype>
 #include <charconv>
+#include <optional>
+
+#include "manager/fleet_spec.hpp"
 
 namespace hartbox::cli {
 
 uint64_t parse_size(std::string_view text, std::string_view what) {
   const std::string quoted = std::string(what) + " '" + std::string(text) + "'";
-  uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end == text.data()) throw UsageError(quoted + ": expected a size such as 128M, 1G or 65536");
-  std::string suffix(end, text.data() + text.size());
-  for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  unsigned shift = 0;
-  if (suffix.empty() || suffix == "B") shift = 0;
-  else if (suffix == "K" || suffix == "KB" || suffix == "KIB") shift = 10;
-  else if (suffix == "M" || suffix == "MB" || suffix == "MIB") shift = 20;
-  else if (suffix == "G" || suffix == "GB" || suffix == "GIB") shift = 30;
-  else if (suffix == "T" || suffix == "TB" || suffix == "TIB") shift = 40;
-  else throw UsageError(quoted + ": unknown unit '" + suffix + "' (use K, M, G or T)");
-  constexpr uint64_t kMax = uint64_t{1} << 40;
-  if (value == 0 || value > (kMax >> shift)) throw UsageError(quoted + ": must be between 4K and 1T");
-  value <<= shift;
-  if (value % 4096 != 0) throw UsageError(quoted + ": must be a multiple of 4 KiB");
-  return value;
+  const std::optional<uint64_t> value = parse_byte_size(text);  // the fleet spec's sizes too
+  if (!value) throw UsageError(quoted + ": expected a size such as 128M, 1G or 65536 (units K, M, G, T)");
+  if (*value < 4096 || *value > (uint64_t{1} << 40)) throw UsageError(quoted + ": must be between 4K and 1T");
+  if (*value % 4096 != 0) throw UsageError(quoted + ": must be a multiple of 4 KiB");
+  return *value;
 }
 
 uint64_t parse_address(std::string_view text, std::string_view what) {
