@@ -16,7 +16,7 @@ using namespace hartbox;
 
 namespace {
 
-constexpr uint64_t kTestDevice = 0x0010'0000, kUart = 0x1000'0000, kPlic = 0x0c00'0000,
+constexpr uint64_t kUart = 0x1000'0000, kPlic = 0x0c00'0000,
                    kVirtio0 = 0x1000'1000;
 constexpr uint64_t kMtimecmp0 = kClintBase + 0x4000, kMsip0 = kClintBase;
 
