@@ -5,6 +5,12 @@
 
 namespace hartbox {
 
+bool Bus::overlaps(uint64_t base, uint64_t size) const {
+  for (const Mapping& m : mappings_)
+    if (base < m.base + m.size && m.base < base + size) return true;
+  return false;
+}
+
 void Bus::attach(uint64_t base, uint64_t size, Device& device) {
   for (const Mapping& m : mappings_)
     if (base < m.base + m.size && m.base < base + size)

@@ -32,6 +32,8 @@ class Bus {
 
   // The device's window [base, base + size) must not overlap another device's.
   void attach(uint64_t base, uint64_t size, Device& device);
+  // Whether [base, base + size) overlaps a device already attached (attach would throw).
+  bool overlaps(uint64_t base, uint64_t size) const;
 
   GuestRam& ram() { return ram_; }
 

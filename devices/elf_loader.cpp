@@ -378,13 +378,17 @@ void load_raw(const std::string& path, uint64_t address, GuestRam& ram) {
   if (!ram.contains(address, size))
     fail(path, "image of " + std::to_string(size) + " bytes at " + range(address, end) + " is outside RAM " +
                    ram_range(ram));
+  // Through GuestRam::write, a page at a time, so that the RAM's write observer (the engines'
+  // decoded code) hears of it: a reboot reloads the image over code the guest may have patched.
+  std::vector<uint8_t> buffer(kPageSize);
   uint64_t offset = 0;
   while (offset < size) {
     const uint64_t paddr = address + offset;
     const size_t n = static_cast<size_t>(std::min(size - offset, kPageSize - (paddr & kPageMask)));
-    if (read_at(path, file.get(), ram.host_for_write(paddr), n, offset) != n)
+    if (read_at(path, file.get(), buffer.data(), n, offset) != n)
       fail(path, "file shrank while it was being read (" + std::to_string(offset) + " of " + std::to_string(size) +
                      " bytes read)");
+    ram.write(paddr, buffer.data(), n);
     offset += n;
   }
 }

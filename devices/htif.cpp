@@ -60,6 +60,9 @@ Htif::Htif(GuestRam& ram, uint64_t tohost, std::optional<uint64_t> fromhost, Exi
 void Htif::attach(Bus& bus) {
   const bool adjacent = fromhost_address_ && (*fromhost_address_ + 8 == tohost_address_ ||
                                                tohost_address_ + 8 == *fromhost_address_);
+  // Both windows are checked before either is attached, so a refusal leaves the bus as it was.
+  if (fromhost_address_ && !adjacent && bus.overlaps(*fromhost_address_, 8))
+    throw std::invalid_argument("HTIF fromhost at " + hex(*fromhost_address_) + " overlaps a device");
   bus.attach(window_base_, adjacent ? 16 : 8, *this);
   if (fromhost_address_ && !adjacent) bus.attach(*fromhost_address_, 8, fromhost_window_);
 }

@@ -46,6 +46,24 @@ uint64_t file_size(const std::string& path) {
   return static_cast<uint64_t>(in.tellg());
 }
 
+// QEMU's place for the device tree: the top of RAM (below 3 GiB), aligned down to 2 MiB. On a
+// small machine that rounds down onto the loaded program (with 2 MiB of RAM or less, to the start
+// of RAM): the tree then goes at the top of RAM, 8-byte aligned as the devicetree spec asks.
+// `loaded_end` is one past the last byte loaded; `file` names what was loaded, for the error.
+uint64_t device_tree_address(uint64_t ram_size, uint64_t tree_size, uint64_t loaded_end, const std::string& file) {
+  const uint64_t usable = std::min<uint64_t>(ram_size, 3072 * kMiB);
+  if (tree_size > usable)
+    throw LoadError(file + ": the device tree (" + std::to_string(tree_size) + " bytes) does not fit in " +
+                    std::to_string(ram_size) + " bytes of RAM");
+  const uint64_t top = virt::kDramBase + usable;
+  uint64_t address = (top - tree_size) & ~(2 * kMiB - 1);
+  if (address < loaded_end) address = (top - tree_size) & ~uint64_t{7};
+  if (address < loaded_end)
+    throw LoadError(file + ": no room for the device tree (" + std::to_string(tree_size) +
+                    " bytes) in RAM above what was loaded");
+  return address;
+}
+
 }  // namespace
 
 Machine::Machine(const MachineConfig& config)
@@ -125,15 +143,23 @@ uint64_t Machine::retired() const {
 const ElfImage& Machine::load_elf(const std::string& path) {
   program_ = hartbox::load_elf(path, ram_);
   if (auto tohost = program_->symbol("tohost")) {
-    htif_ = std::make_unique<Htif>(ram_, *tohost, program_->symbol("fromhost"), [this](int code) { exit(code); },
-                                   config_.console, config_.console_input);
-    htif_->attach(bus_);
+    // A tohost the HTIF cannot serve (misaligned, at the end of the address space, on another
+    // device) is a fault of the file, reported as such.
+    try {
+      auto htif = std::make_unique<Htif>(ram_, *tohost, program_->symbol("fromhost"), [this](int code) { exit(code); },
+                                         config_.console, config_.console_input);
+      htif->attach(bus_);
+      htif_ = std::move(htif);
+    } catch (const std::invalid_argument& e) {
+      program_.reset();
+      throw LoadError(path + ": " + e.what());
+    }
     for (auto& hart : harts_) hart->flush_tlb();  // the tohost page is no longer plain RAM
   }
   // As QEMU does for -bios none -kernel: a device tree at the top of RAM, its address in a1.
   device_tree_ = board_->device_tree("");
-  const uint64_t fdt_address = (virt::kDramBase + std::min<uint64_t>(config_.ram_size, 3072 * kMiB) -
-                                device_tree_.size()) & ~(2 * kMiB - 1);
+  const uint64_t fdt_address =
+      device_tree_address(config_.ram_size, device_tree_.size(), program_->highest_address + 1, path);
   ram_.write(fdt_address, device_tree_.data(), device_tree_.size());
   start_harts(program_->entry, fdt_address, 0);
   return *program_;
@@ -194,10 +220,10 @@ void Machine::boot(const BootSpec& spec) {
     initrd_end = initrd_start + size;
   }
   device_tree_ = board_->device_tree(spec.append, initrd_start, initrd_end);
-  // QEMU's place for the device tree: the top of RAM (below 3 GiB), aligned down to 2 MiB.
-  const uint64_t fdt_address = (virt::kDramBase + std::min<uint64_t>(config_.ram_size, 3072 * kMiB) -
-                                device_tree_.size()) & ~(2 * kMiB - 1);
-  if (initrd_end > fdt_address) throw LoadError(spec.initrd + ": the initrd does not fit in RAM below the device tree");
+  const std::string& last_loaded = !spec.initrd.empty() ? spec.initrd : !spec.kernel.empty() ? spec.kernel : spec.bios;
+  const uint64_t fdt_address =
+      device_tree_address(config_.ram_size, device_tree_.size(), std::max({end, kernel_end, initrd_end}),
+                          last_loaded.empty() ? std::string("the machine") : last_loaded);
   ram_.write(fdt_address, device_tree_.data(), device_tree_.size());
 
   uint64_t info_address = 0;
