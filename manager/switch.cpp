@@ -69,7 +69,9 @@ struct SwitchSegment {
     if (pcap) pcap_close(pcap);
   }
 
-  bool fresh(const Entry& e, uint64_t now, uint64_t ageing) const { return now - e.seen_ns < ageing; }
+  bool fresh(const Entry& e, uint64_t now, uint64_t ageing) const {
+    return now <= e.seen_ns || now - e.seen_ns < ageing;  // seen "after" now: another thread's clock read
+  }
 
   void capture_locked(std::span<const uint8_t> frame) {
     if (!dumper) return;
@@ -278,11 +280,14 @@ void VirtualSwitch::flush_captures() {
 
 void VirtualSwitch::forward(SwitchPort& from, std::span<const uint8_t> frame) {
   SwitchSegment& segment = from.segment_;
-  const uint64_t now = now_ns();
   // Where the frame goes; at most a handful of ports, so a small vector is fine.
   std::vector<SwitchPort*> targets;
+  uint64_t now = 0;
   {
     std::lock_guard lock(segment.mutex);
+    // Read under the lock: a time read before it could be older than an entry another thread
+    // has just refreshed, and that entry would look aged out.
+    now = now_ns();
     if (frame.size() < kEthernetHeader || is_group(frame.data() + 6)) {
       ++from.tx_malformed_;
       return;
