@@ -60,8 +60,29 @@
 
 namespace hartbox {
 
+// One line naming the file and the problem. Whatever the spec holds (a key or a value with a
+// newline in it) stays on that line: control characters are shown escaped.
 struct FleetSpecError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit FleetSpecError(const std::string& message) : std::runtime_error(one_line(message)) {}
+
+ private:
+  static std::string one_line(const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (c == '\n') {
+        out += "\\n";
+      } else if (byte < 0x20 || byte == 0x7f) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\x";
+        out += kHex[byte >> 4];
+        out += kHex[byte & 15];
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
 };
 
 struct FleetSettings {
