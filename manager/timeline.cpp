@@ -11,6 +11,7 @@ namespace hartbox {
 namespace {
 
 constexpr int kPid = 1;
+constexpr int kMachinesPid = 2;  // the machines' counters (set_machine_detail)
 constexpr int kFleetTrack = 0;
 
 int worker_track(unsigned worker) { return static_cast<int>(worker) + 1; }
@@ -78,6 +79,8 @@ nlohmann::json Timeline::to_json(unsigned workers) const {
   events.push_back(metadata("process_name", kFleetTrack, {{"name", "hartbox fleet"}}));
   events.push_back(metadata("thread_name", kFleetTrack, {{"name", "fleet"}}));
   events.push_back(metadata("thread_sort_index", kFleetTrack, {{"sort_index", 0}}));
+  if (machine_detail_)
+    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", kMachinesPid}, {"args", {{"name", "machines"}}}});
   unsigned tracks = workers;
   for (const SliceRecord& s : slices_) tracks = std::max(tracks, s.worker + 1);
   for (unsigned w = 0; w < tracks; ++w) {
@@ -104,6 +107,21 @@ nlohmann::json Timeline::to_json(unsigned workers) const {
                       {"ts", start},
                       {"dur", std::max(0.0, micros(s.end) - start)},
                       {"args", std::move(args)}});
+    if (machine_detail_) {
+      const double end = micros(s.end);
+      events.push_back({{"name", name_of(s.vm) + " traps"},
+                        {"cat", "machine"},
+                        {"ph", "C"},
+                        {"pid", kMachinesPid},
+                        {"ts", end},
+                        {"args", {{"traps", s.traps}}}});
+      events.push_back({{"name", name_of(s.vm) + " block cache"},
+                        {"cat", "machine"},
+                        {"ph", "C"},
+                        {"pid", kMachinesPid},
+                        {"ts", end},
+                        {"args", {{"built", s.blocks_built}, {"invalidated", s.block_invalidations}}}});
+    }
     if (ends_run(s.reason)) {
       events.push_back({{"name", name_of(s.vm) + " " + std::string(to_string(s.reason))},
                         {"cat", "lifecycle"},

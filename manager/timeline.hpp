@@ -8,6 +8,10 @@
 //                      machine, with its instructions and why it ended in "args"; an instant
 //                      event where a slice ended the machine's run (exit, trap, failure, pause,
 //                      stop)
+//   pid 2              "machines", with set_machine_detail(true) (`hartbox fleet
+//                      --timeline-detail`): per machine, counters sampled at the end of each
+//                      of its slices: "<vm> traps" (traps and interrupts taken in the slice)
+//                      and "<vm> block cache" (blocks built, blocks invalidated)
 //   "ph":"M" metadata  names the process and the tracks and orders them
 //
 // Times are microseconds since the Timeline was made (steady clock). Event-log entries carry a
@@ -38,6 +42,8 @@ class Timeline {
   static constexpr size_t kDefaultMaxSlices = 1'000'000;  // about 80 MB
   explicit Timeline(size_t max_slices = kDefaultMaxSlices);
 
+  // Also write each machine's traps and block-cache activity as counter tracks.
+  void set_machine_detail(bool on) { machine_detail_ = on; }
   // The name slices of `vm` are shown with (before or after its slices arrive).
   void name_vm(VmId vm, const std::string& name);
   // The per-slice hook (any worker thread).
@@ -64,6 +70,7 @@ class Timeline {
   uint64_t dropped_ = 0;
   std::vector<Event> events_;
   std::unordered_map<VmId, std::string> names_;
+  bool machine_detail_ = false;
 };
 
 }  // namespace hartbox

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/csr.hpp"
+#include "core/engines/block.hpp"
 
 namespace hartbox {
 
@@ -407,6 +408,27 @@ void WorkerPool::idle_wait(std::unique_lock<std::mutex>& lock, unsigned index) {
   me.stats.idle += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
 }
 
+namespace {
+
+// A machine's running totals, read around each slice for the timeline (a few loads per hart).
+struct MachineCounters {
+  uint64_t traps = 0, blocks_built = 0, invalidations = 0;
+};
+
+MachineCounters machine_counters(Machine& machine) {
+  MachineCounters c;
+  for (unsigned i = 0; i < machine.hart_count(); ++i) {
+    c.traps += machine.hart(i).traps_taken();
+    if (const auto* block = dynamic_cast<const BlockEngine*>(&machine.engine(i))) {
+      c.blocks_built += block->stats().blocks_built;
+      c.invalidations += block->stats().invalidations;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
 void WorkerPool::run_slice(std::unique_lock<std::mutex>& lock, unsigned index, const Pick& pick) {
   Worker& me = *workers_[index];
   Slot& slot = *slots_.at(pick.vm);
@@ -465,6 +487,7 @@ void WorkerPool::run_slice(std::unique_lock<std::mutex>& lock, unsigned index, c
 
   SliceOutcome out;
   const uint64_t retired_before = machine.retired();
+  const MachineCounters counters_before = machine_counters(machine);
   const std::chrono::nanoseconds thread_start = thread_cpu_now();
   out.start = Clock::now();
   try {
@@ -543,6 +566,10 @@ void WorkerPool::run_slice(std::unique_lock<std::mutex>& lock, unsigned index, c
   scheduler.account(id, usage, sched_now_locked(index, now));
 
   SliceRecord record;
+  const MachineCounters counters_after = machine_counters(machine);
+  record.traps = counters_after.traps - counters_before.traps;
+  record.blocks_built = counters_after.blocks_built - counters_before.blocks_built;
+  record.block_invalidations = counters_after.invalidations - counters_before.invalidations;
   record.worker = index;
   record.vm = id;
   record.start = out.start;

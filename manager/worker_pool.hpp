@@ -73,6 +73,10 @@ struct SliceRecord {
   // The worker thread's CPU time in the slice: less than end - start when the host took the
   // worker away meanwhile (steal).
   std::chrono::nanoseconds thread_cpu{0};
+  // What the machine's harts and engines did in the slice, for the timeline's per-machine
+  // counters: traps and interrupts taken, blocks the block engine built and invalidations
+  // (code written or translation changes that dropped cached blocks).
+  uint64_t traps = 0, blocks_built = 0, block_invalidations = 0;
 };
 using SliceHook = std::function<void(const SliceRecord&)>;
 

@@ -227,6 +227,7 @@ struct Options {
   std::optional<unsigned> workers;
   bool deterministic = false;
   bool status = true;
+  bool timeline_detail = false;
 };
 
 // Group caps: the scheduler caps machines, not groups, so a group's cap is split among its
@@ -468,6 +469,7 @@ int FleetRun::run() {
     config.slice_instructions = settings.slice_instructions;
     config.deterministic = settings.deterministic;
     const bool want_timeline = options_.timeline_path.has_value();
+    timeline_.set_machine_detail(options_.timeline_detail);
     config.on_slice = [this, want_timeline](const SliceRecord& slice) {
       collector_.on_slice(slice);
       if (want_timeline) timeline_.on_slice(slice);
@@ -613,6 +615,7 @@ int fleet_command(int argc, char** argv) {
     ("report", po::value<std::string>(), "also write the report as JSON to this file")
     ("timeline", po::value<std::string>(),
      "write every slice of every worker as a Chrome trace-event file (open it in ui.perfetto.dev)")
+    ("timeline-detail", "the timeline also shows each machine's traps and block-cache activity")
     ("control", po::value<std::string>(), "serve the control socket (hartbox ctl) at this path")
     ("duration", po::value<double>(), "stop every machine after this many seconds (default: the spec's)")
     ("policy", po::value<std::string>(), "fair-share, round-robin or priority (default: the spec's)")
@@ -636,6 +639,8 @@ int fleet_command(int argc, char** argv) {
     if (vm.count("spec")) opts.spec_path = vm["spec"].as<std::string>();
     if (vm.count("report")) opts.report_path = vm["report"].as<std::string>();
     if (vm.count("timeline")) opts.timeline_path = vm["timeline"].as<std::string>();
+    opts.timeline_detail = vm.count("timeline-detail") != 0;
+    if (opts.timeline_detail && !opts.timeline_path) throw po::error("--timeline-detail needs --timeline FILE");
     if (vm.count("control")) opts.control_path = vm["control"].as<std::string>();
     if (vm.count("duration")) {
       const double d = vm["duration"].as<double>();

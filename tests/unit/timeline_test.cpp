@@ -128,3 +128,50 @@ TEST_CASE("timeline: bounded, thread-safe, written to a file", "[timeline]") {
   std::filesystem::remove(path);
   CHECK_THROWS_AS(timeline.write("/nonexistent-dir/t.json", 4), std::runtime_error);
 }
+
+TEST_CASE("timeline: with machine detail, each machine's traps and block cache are counter tracks",
+          "[timeline]") {
+  const auto t0 = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+  SliceRecord busy = slice(0, 1, t0, 500);
+  busy.traps = 7;
+  busy.blocks_built = 12;
+  busy.block_invalidations = 3;
+  SliceRecord quiet = slice(1, 2, t0 + std::chrono::microseconds(100), 250);
+
+  Timeline plain;
+  plain.on_slice(busy);
+  CHECK(events_with(plain.to_json(2), "C").empty());  // only when asked
+
+  Timeline detailed;
+  detailed.set_machine_detail(true);
+  detailed.name_vm(1, "web");
+  detailed.on_slice(busy);
+  detailed.on_slice(quiet);
+  const json trace = detailed.to_json(2);
+  const std::vector<json> counters = events_with(trace, "C");
+  REQUIRE(counters.size() == 4);  // two tracks for each of the two slices
+  bool saw_traps = false, saw_cache = false;
+  for (const json& c : counters) {
+    CHECK(c["pid"] == 2);
+    if (c["name"] == "web traps") {
+      saw_traps = true;
+      CHECK(c["args"]["traps"] == 7);
+      // Sampled where the machine's slice ends.
+      for (const json& x : events_with(trace, "X"))
+        if (x["name"] == "web")
+          CHECK(c["ts"].get<double>() == Approx(x["ts"].get<double>() + x["dur"].get<double>()));
+    }
+    if (c["name"] == "web block cache") {
+      saw_cache = true;
+      CHECK(c["args"]["built"] == 12);
+      CHECK(c["args"]["invalidated"] == 3);
+    }
+    if (c["name"] == "vm2 traps") CHECK(c["args"]["traps"] == 0);
+  }
+  CHECK(saw_traps);
+  CHECK(saw_cache);
+  bool named = false;
+  for (const json& m : events_with(trace, "M"))
+    if (m["pid"] == 2 && m["name"] == "process_name") named = m["args"]["name"] == "machines";
+  CHECK(named);
+}
