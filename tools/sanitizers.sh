@@ -48,9 +48,9 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
 # two machines exchanging frames across threads (virtio-net), a PLIC line raised from another
 # thread, clones sharing copy-on-write pages; and the quick lockstep tests. The long lockstep
 # tests (random instruction streams, every ROM) run on one thread, where TSan finds nothing that
-# ASan does not, at many times the cost. When the fleet manager lands (manager/: fleet,
-# scheduler, worker pool, control socket, switch), add its tests here.
-tsan_tests="${HARTBOX_TSAN_TESTS:-^unit\.(isolation|virtio-net|plic: lines raised from another thread|clone:|The lockstep runner|Every engine shows observers)}"
+# ASan does not, at many times the cost. The manager's tests: the fleet on its worker pool, the
+# switch with senders on several threads, the control socket, the lifecycle.
+tsan_tests="${HARTBOX_TSAN_TESTS:-^unit\.(isolation|virtio-net|plic: lines raised from another thread|clone:|The lockstep runner|Every engine shows observers|fleet:|switch:|control|lifecycle)}"
 
 declare -A seconds status
 run_stage() {
