@@ -95,10 +95,30 @@ std::string with_clone_suffix(const std::string& path, unsigned index) {
 
 class SpecParser {
  public:
+  // Debian's toml++ 3.3.0 classifies some non-ASCII code points (U+032A, U+FEEF, ...) by falling
+  // into __builtin_unreachable() (upstream marzer/tomlplusplus#295, fixed after 3.4): undefined
+  // behaviour on a spec that holds one, anywhere, strings and comments included. Fleet specs are
+  // therefore ASCII; anything else is refused before toml++ sees it.
+  void refuse_non_ascii(std::string_view text) const {
+    unsigned line = 1, column = 1;
+    for (const char c : text) {
+      if (static_cast<unsigned char>(c) >= 0x80)
+        throw FleetSpecError(source_ + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                             ": a non-ASCII character; fleet specs are ASCII (names, paths and comments)");
+      if (c == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+  }
+
   SpecParser(std::string source, fs::path base_dir, bool check_files)
       : source_(std::move(source)), base_dir_(std::move(base_dir)), check_files_(check_files) {}
 
   FleetSpec parse(std::string_view text) {
+    refuse_non_ascii(text);
     toml::table root;
     try {
       root = toml::parse(text, source_);
