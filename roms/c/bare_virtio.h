@@ -1,4 +1,4 @@
-/* A very small M-mode driver kit for the fleet demo's guests (net_ping.c, disk_io.c) on the
+/* A very small M-mode driver kit for the bare guests (net_ping.c, disk_io.c, flush_log.c) on the
  * virt board: the CLINT timer, the PLIC (hart 0's M-mode context), and modern (version 2)
  * virtio-mmio devices with split virtqueues (virtio 1.2, sections 2.7 and 4.2).
  *
@@ -174,6 +174,61 @@ static inline bool vq_used(struct vq* q, uint32_t* id, uint32_t* len) {
 static inline void virtio_ack(struct vdev* dev) {
   const uint32_t status = mmio_read32(dev->base + VIO_INTERRUPT_STATUS);
   if (status) mmio_write32(dev->base + VIO_INTERRUPT_ACK, status);
+}
+
+/* --- virtio-blk (virtio 1.2, section 5.2): one request at a time on queue 0 ------------------ */
+#define VIRTIO_BLK_ID 2
+#define VIRTIO_BLK_F_FLUSH (1u << 9)
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_S_OK 0
+
+struct blk_disk {
+  struct vdev dev;
+  struct vq q;
+  struct {
+    uint32_t type, reserved;
+    uint64_t sector;
+  } header;
+  volatile uint8_t status;
+  uint64_t sectors; /* the disk's capacity, in 512-byte sectors */
+};
+
+enum blk_open_result { BLK_OPENED, BLK_NO_DISK, BLK_REFUSED };
+
+/* Finds the first virtio-blk disk, negotiates `features` (of the low word) and readies queue 0. */
+static inline enum blk_open_result blk_open(struct blk_disk* disk, uint32_t features) {
+  if (!virtio_find(VIRTIO_BLK_ID, &disk->dev)) return BLK_NO_DISK;
+  if (!virtio_begin(&disk->dev, features)) return BLK_REFUSED;
+  disk->sectors = (uint64_t)mmio_read32(disk->dev.base + VIO_CONFIG) |
+                  ((uint64_t)mmio_read32(disk->dev.base + VIO_CONFIG + 4) << 32);
+  virtio_queue(&disk->dev, 0, &disk->q);
+  virtio_ready(&disk->dev);
+  return BLK_OPENED;
+}
+
+/* One request (`len` bytes of `data` at `sector`; no data for a FLUSH), waiting in WFI for its
+ * used-buffer interrupt. Returns the status byte the device wrote. */
+static inline int blk_request(struct blk_disk* disk, uint32_t type, uint64_t sector, void* data, uint32_t len) {
+  struct vq* q = &disk->q;
+  disk->header.type = type;
+  disk->header.reserved = 0;
+  disk->header.sector = sector;
+  disk->status = 0xff;
+  q->desc[0] = (struct vq_desc){(uintptr_t)&disk->header, sizeof disk->header, VQ_DESC_F_NEXT, data ? 1 : 2};
+  if (data)
+    q->desc[1] = (struct vq_desc){(uintptr_t)data, len,
+                                  (uint16_t)(VQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VQ_DESC_F_WRITE : 0)), 2};
+  q->desc[2] = (struct vq_desc){(uintptr_t)&disk->status, 1, VQ_DESC_F_WRITE, 0};
+  vq_submit(&disk->dev, 0, q, 0);
+  uint32_t id, used_len;
+  while (!vq_used(q, &id, &used_len)) {
+    wfi();
+    virtio_ack(&disk->dev);
+    plic_drain();
+  }
+  return disk->status;
 }
 
 /* --- the command line ----------------------------------------------------------------------- */

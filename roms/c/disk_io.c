@@ -16,78 +16,48 @@
 #define CHUNKS 16       /* 64 KiB per round */
 #define ROUNDS 4
 #define REPORT_ROUNDS 256
-#define T_IN 0
-#define T_OUT 1
-#define S_OK 0
-
-struct blk_header {
-  uint32_t type, reserved;
-  uint64_t sector;
-};
-
-static struct vdev blk;
-static struct vq q;
-static struct blk_header header;
+static struct blk_disk disk;
 static uint8_t data[CHUNK_SECTORS * SECTOR] __attribute__((aligned(16)));
-static volatile uint8_t status;
 
 static uint8_t pattern(uint32_t round, uint64_t sector, uint32_t offset) {
   return (uint8_t)(round * 131 + sector * 7 + offset * 13 + (offset >> 5));
 }
 
 /* One request of CHUNK_SECTORS sectors, waiting for its completion in WFI. */
-static int request(uint32_t type, uint64_t sector) {
-  header.type = type;
-  header.reserved = 0;
-  header.sector = sector;
-  status = 0xff;
-  q.desc[0] = (struct vq_desc){(uintptr_t)&header, sizeof header, VQ_DESC_F_NEXT, 1};
-  q.desc[1] = (struct vq_desc){(uintptr_t)data, sizeof data, (uint16_t)(VQ_DESC_F_NEXT | (type == T_IN ? VQ_DESC_F_WRITE : 0)), 2};
-  q.desc[2] = (struct vq_desc){(uintptr_t)&status, 1, VQ_DESC_F_WRITE, 0};
-  vq_submit(&blk, 0, &q, 0);
-  uint32_t id, len;
-  while (!vq_used(&q, &id, &len)) {
-    wfi();
-    virtio_ack(&blk);
-    plic_drain();
-  }
-  return status;
-}
+static int request(uint32_t type, uint64_t sector) { return blk_request(&disk, type, sector, data, sizeof data); }
 
 int main(int argc, char** argv) {
   const int forever = has_arg(argc, argv, "forever");
-  if (!virtio_find(2, &blk)) {
-    printf("disk_io: no virtio-blk disk (give it one in a fleet): nothing to do\n");
-    return 0;
+  switch (blk_open(&disk, 0)) {
+    case BLK_NO_DISK:
+      printf("disk_io: no virtio-blk disk (give it one in a fleet): nothing to do\n");
+      return 0;
+    case BLK_REFUSED:
+      printf("disk_io: the disk refused our features\n");
+      return 1;
+    case BLK_OPENED:
+      break;
   }
-  if (!virtio_begin(&blk, 0)) {
-    printf("disk_io: the disk refused our features\n");
+  if (disk.sectors < CHUNKS * CHUNK_SECTORS) {
+    printf("disk_io: the disk has %lu sectors, it needs %d\n", (unsigned long)disk.sectors, CHUNKS * CHUNK_SECTORS);
     return 1;
   }
-  const uint64_t capacity = (uint64_t)mmio_read32(blk.base + VIO_CONFIG) |
-                            ((uint64_t)mmio_read32(blk.base + VIO_CONFIG + 4) << 32);
-  if (capacity < CHUNKS * CHUNK_SECTORS) {
-    printf("disk_io: the disk has %lu sectors, it needs %d\n", (unsigned long)capacity, CHUNKS * CHUNK_SECTORS);
-    return 1;
-  }
-  virtio_queue(&blk, 0, &q);
-  virtio_ready(&blk);
 
   uint64_t bytes = 0;
   for (uint32_t round = 0; forever || round < ROUNDS; ++round) {
     for (uint32_t c = 0; c < CHUNKS; ++c) {
       const uint64_t sector = (uint64_t)c * CHUNK_SECTORS;
       for (uint32_t i = 0; i < sizeof data; ++i) data[i] = pattern(round, sector + i / SECTOR, i % SECTOR);
-      if (request(T_OUT, sector) != S_OK) {
-        printf("disk_io: write of sector %lu failed (status %d)\n", (unsigned long)sector, status);
+      if (request(VIRTIO_BLK_T_OUT, sector) != VIRTIO_BLK_S_OK) {
+        printf("disk_io: write of sector %lu failed (status %d)\n", (unsigned long)sector, disk.status);
         return 1;
       }
     }
     for (uint32_t c = 0; c < CHUNKS; ++c) {
       const uint64_t sector = (uint64_t)c * CHUNK_SECTORS;
       memset(data, 0, sizeof data);
-      if (request(T_IN, sector) != S_OK) {
-        printf("disk_io: read of sector %lu failed (status %d)\n", (unsigned long)sector, status);
+      if (request(VIRTIO_BLK_T_IN, sector) != VIRTIO_BLK_S_OK) {
+        printf("disk_io: read of sector %lu failed (status %d)\n", (unsigned long)sector, disk.status);
         return 1;
       }
       for (uint32_t i = 0; i < sizeof data; ++i)
