@@ -34,6 +34,14 @@ constexpr bool reads_pc(isa::InsnClass cls, bool is_auipc) {
          cls == isa::InsnClass::System || cls == isa::InsnClass::Csr || cls == isa::InsnClass::Illegal;
 }
 
+// Whether an instruction of this class may ask for a sync point (Hart::request_sync) while
+// it runs: memory accesses may reach a device (an interrupt) or code (an invalidation). The
+// others that can (CSR, system, and every control transfer) always end their block, so an
+// operation in the middle of a block checks only after a memory access.
+constexpr bool may_request_sync(isa::InsnClass cls) {
+  return cls != isa::InsnClass::Alu && cls != isa::InsnClass::MulDiv && cls != isa::InsnClass::Fp;
+}
+
 }  // namespace
 
 BlockEngine::Block* BlockEngine::lookup(Hart& h, uint64_t pc, const Handlers& handlers) {
@@ -98,7 +106,7 @@ BlockEngine::Block* BlockEngine::build(Hart& h, uint64_t pc, uint64_t paddr, con
   }
   if (count == 0) return nullptr;
   // The last operation leaves hart.next_pc where the block goes on.
-  if (!built_observed_) ops[count - 1].handler = handlers.with_pc[static_cast<unsigned>(ops[count - 1].insn.op)];
+  if (!built_observed_) ops[count - 1].handler = handlers.last[static_cast<unsigned>(ops[count - 1].insn.op)];
   BlockPtr block = new_block(paddr, ops.data(), count);
   (void)h;
   code_pages().mark_code_page(paddr);
@@ -158,13 +166,19 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
 #include "core/isa/opcodes.def"
 #undef HB_OP
   };
+  static const void* const kLast[isa::kOpCount] = {
+      &&last_op_ILLEGAL,
+#define HB_OP(name, match, mask, fmt, cls) &&last_op_##name,
+#include "core/isa/opcodes.def"
+#undef HB_OP
+  };
   static const void* const kObserved[isa::kOpCount] = {
       &&observed_op_ILLEGAL,
 #define HB_OP(name, match, mask, fmt, cls) &&observed_op_##name,
 #include "core/isa/opcodes.def"
 #undef HB_OP
   };
-  static constexpr Handlers kHandlers{kPlain, kWithPc, kObserved};
+  static constexpr Handlers kHandlers{kPlain, kWithPc, kLast, kObserved};
   code_pages().observe(h);
   retired_blocks_.clear();  // nothing runs from them any more
   if (built_observed_ != (observer() != nullptr)) {
@@ -216,7 +230,7 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
       h.instret += count - 1;
       goto* op->handler;
 
-#define HB_HANDLER(name)                                                        \
+#define HB_HANDLER(name, cls)                                                   \
   observed_op_##name : {                                                        \
     h.pc = base + op->offset;                                                   \
     h.next_pc = h.pc + op->insn.len;                                            \
@@ -225,6 +239,13 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
     notify_retired(h, *op, op - block->ops(), count);                          \
     goto next_op;                                                               \
   }                                                                             \
+  last_op_##name : {                                                            \
+    h.pc = base + op->offset;                                                   \
+    h.next_pc = h.pc + op->insn.len;                                            \
+    isa::exec_##name(h, op->insn);                                              \
+    h.x[0] = 0;                                                                 \
+    goto block_done;                                                            \
+  }                                                                             \
   pc_op_##name : {                                                              \
     h.pc = base + op->offset;                                                   \
     h.next_pc = h.pc + op->insn.len;                                            \
@@ -232,12 +253,13 @@ SliceResult BlockEngine::run(Hart& h, uint64_t budget) {
   op_##name : {                                                                 \
     isa::exec_##name(h, op->insn);                                              \
     h.x[0] = 0;                                                                 \
-    if (++op == end) goto block_done;                                           \
-    if (h.sync_requested()) [[unlikely]] goto block_exit_early;                 \
+    ++op;                                                                       \
+    if constexpr (may_request_sync(isa::InsnClass::cls))                        \
+      if (h.sync_requested()) [[unlikely]] goto block_exit_early;               \
     goto* op->handler;                                                          \
   }
-      HB_HANDLER(ILLEGAL)
-#define HB_OP(name, match, mask, fmt, cls) HB_HANDLER(name)
+      HB_HANDLER(ILLEGAL, Illegal)
+#define HB_OP(name, match, mask, fmt, cls) HB_HANDLER(name, cls)
 #include "core/isa/opcodes.def"
 #undef HB_OP
 #undef HB_HANDLER

@@ -35,15 +35,18 @@ class BlockEngine final : public CachingEngine {
   const Stats& stats() const { return stats_; }
 
  private:
-  // Each operation has three handlers: `with_pc` first sets hart.pc and hart.next_pc, for the
-  // instructions that read or change the pc (control transfers, auipc, system and CSR
-  // instructions) and for a block's last instruction; `plain` does not, for the rest (a trap or
-  // a sync point inside the block recomputes the pc from the operation's offset); `observed`
-  // sets the pc and tells the observer, for blocks built while one watches. So the common case
-  // pays neither for the pc nor for a test of the observer.
+  // Each operation has four handlers: `last` sets hart.pc and hart.next_pc, runs the
+  // instruction and ends the block, for a block's last operation (control transfers, system and
+  // CSR instructions always are); `with_pc` sets them for an instruction inside a block that
+  // reads the pc (auipc); `plain` does not, for the rest (a trap or a sync point inside the
+  // block recomputes the pc from the operation's offset); `observed` sets the pc and tells the
+  // observer, for blocks built while one watches. So an operation in the middle of a block pays
+  // neither for the pc, nor for a test of the block's end, nor for a test of the observer, and
+  // only a memory access tests for a sync point.
   struct Handlers {
     const void* const* plain;
     const void* const* with_pc;
+    const void* const* last;
     const void* const* observed;
   };
   struct Op {
