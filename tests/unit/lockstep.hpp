@@ -12,8 +12,6 @@
 // Everything here belongs to the one test thread that creates it; nothing is global.
 #pragma once
 
-#include <stdlib.h>  // mkdtemp
-
 #include <algorithm>
 #include <array>
 #include <cinttypes>
@@ -35,6 +33,7 @@
 #include "core/isa/disassembler.hpp"
 #include "devices/console.hpp"
 #include "devices/machine.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace hartbox::lockstep {
 
@@ -302,27 +301,6 @@ class RecentHistory final : public ExecutionObserver {
   uint64_t digest_ = 0xcbf29ce484222325ull;
 };
 
-// --- A private directory for each machine's semihosting files ----------------------------------
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hartbox-lockstep-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 // --- The pair ----------------------------------------------------------------------------------
 
 inline const char* reason_name(StopReason reason) {
@@ -346,8 +324,8 @@ class LockstepPair {
     config.console_input = &ref_input_;
     if (config.semihosting) {
       // Each machine gets its own directory, so that guest files of one never meet the other's.
-      ref_root_ = std::make_unique<TempDir>();
-      sub_root_ = std::make_unique<TempDir>();
+      ref_root_ = std::make_unique<test::TempDir>("lockstep");
+      sub_root_ = std::make_unique<test::TempDir>("lockstep");
       config.semihosting_root = ref_root_->path().string();
     }
     ref_ = std::make_unique<Machine>(config);
@@ -455,7 +433,7 @@ class LockstepPair {
   // Declared before the machines, which hold pointers to them.
   StringConsoleSink ref_console_, sub_console_;
   StringConsoleSource ref_input_, sub_input_;
-  std::unique_ptr<TempDir> ref_root_, sub_root_;
+  std::unique_ptr<test::TempDir> ref_root_, sub_root_;
   RecentHistory ref_history_, sub_history_;
   std::unique_ptr<Machine> ref_, sub_;
   ResidentPages ref_pages_, sub_pages_;
