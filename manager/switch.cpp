@@ -25,24 +25,6 @@ bool is_group(const uint8_t* mac) { return (mac[0] & 1) != 0; }
 
 }  // namespace
 
-// ---------------------------------------------------------------------------------------------
-// TokenBucket
-
-TokenBucket::TokenBucket(uint64_t bytes_per_second, uint64_t burst_bytes, uint64_t now_ns)
-    : rate_(bytes_per_second), burst_(burst_bytes), tokens_(static_cast<double>(burst_bytes)), last_ns_(now_ns) {}
-
-bool TokenBucket::take(uint64_t bytes, uint64_t now_ns) {
-  if (rate_ == 0) return true;
-  if (now_ns > last_ns_) {
-    const double earned = static_cast<double>(now_ns - last_ns_) * 1e-9 * static_cast<double>(rate_);
-    tokens_ = std::min(static_cast<double>(burst_), tokens_ + earned);
-    last_ns_ = now_ns;
-  }
-  if (tokens_ < static_cast<double>(bytes)) return false;
-  tokens_ -= static_cast<double>(bytes);
-  return true;
-}
-
 uint64_t PortLimits::default_burst(uint64_t bytes_per_second) {
   return std::max<uint64_t>(bytes_per_second / 10, 16 * 1024);
 }

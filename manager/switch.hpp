@@ -9,8 +9,9 @@
 // ageing time are forgotten (802.1D's default: 300 s).
 //
 // Limits: each port may police what its machine sends (tx) and what is delivered to it (rx)
-// with a token bucket (bytes per second, burst in bytes). A frame that finds too few tokens is
-// dropped and counted, as a policer does; a frame larger than the burst never passes.
+// with a token bucket (devices/token_bucket.hpp; bytes per second, burst in bytes). A frame that
+// finds too few tokens is dropped and counted, as a policer does; a frame larger than the burst
+// never passes.
 //
 // Capture: a segment may record every frame that enters it (after the sender's policer) to a
 // pcap file (LINKTYPE_ETHERNET) with libpcap; host wall-clock timestamps.
@@ -40,31 +41,12 @@
 #include <string>
 #include <vector>
 
+#include "devices/token_bucket.hpp"
 #include "devices/virtio/net_backend.hpp"
 
 namespace hartbox {
 
 using MacAddress = std::array<uint8_t, 6>;
-
-// Bytes per second with a burst, as a token bucket that starts full. Not thread-safe: its
-// owner locks. `bytes_per_second` 0 means no limit.
-class TokenBucket {
- public:
-  TokenBucket() = default;
-  TokenBucket(uint64_t bytes_per_second, uint64_t burst_bytes, uint64_t now_ns);
-
-  bool limited() const { return rate_ != 0; }
-  // Takes `bytes` tokens at host time `now_ns` if there are enough, else takes none.
-  bool take(uint64_t bytes, uint64_t now_ns);
-  uint64_t bytes_per_second() const { return rate_; }
-  uint64_t burst_bytes() const { return burst_; }
-
- private:
-  uint64_t rate_ = 0;
-  uint64_t burst_ = 0;
-  double tokens_ = 0;
-  uint64_t last_ns_ = 0;
-};
 
 struct PortLimits {
   uint64_t tx_bytes_per_second = 0;  // what the machine sends; 0: no limit
