@@ -67,7 +67,8 @@ uint64_t device_tree_address(uint64_t ram_size, uint64_t tree_size, uint64_t loa
 }  // namespace
 
 Machine::Machine(const MachineConfig& config)
-    : config_(config), ram_(virt::kDramBase, config.ram_size), bus_(ram_), clock_(config.time) {
+    : config_(config), ram_(virt::kDramBase, config.ram_size), bus_(ram_), clock_(config.time),
+      disk_bandwidth_(clock_) {
   if (config.harts == 0 || config.harts > kMaxHarts)
     throw std::invalid_argument("a machine has 1 to " + std::to_string(kMaxHarts) + " harts");
   std::vector<Hart*> harts;
@@ -94,11 +95,12 @@ Machine::Machine(const MachineConfig& config)
   board.console = config_.console;
   board.console_input = config_.console_input;
   board.virtio_version = config.legacy_virtio ? VirtioMmio::Version::Legacy : VirtioMmio::Version::Modern;
+  disk_bandwidth_.set_limit(config.disk_bytes_per_second);
   unsigned disk_index = 0;
   for (const DiskSpec& disk : config.disks) {
     try {
-      board.virtio_devices.push_back(
-          std::make_unique<VirtioBlock>(open_disk(disk), "hartbox-disk" + std::to_string(disk_index++)));
+      board.virtio_devices.push_back(std::make_unique<VirtioBlock>(
+          open_disk(disk), "hartbox-disk" + std::to_string(disk_index++), 256, &disk_bandwidth_));
     } catch (const std::exception& e) {
       throw LoadError(e.what());
     }

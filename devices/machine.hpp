@@ -27,6 +27,7 @@
 #include "core/hart.hpp"
 #include "devices/clock.hpp"
 #include "devices/console.hpp"
+#include "devices/disk_bandwidth.hpp"
 #include "devices/elf_loader.hpp"
 #include "devices/power_control.hpp"
 #include "devices/snapshot.hpp"
@@ -58,6 +59,9 @@ struct MachineConfig {
   // virtio-mmio slots are given out in this order: disks, then network cards, then the RNG.
   std::vector<DiskSpec> disks;
   std::vector<NetBackend*> nics;           // owned by the caller, must outlive the machine
+  // Bytes per second all the disks may move together, on the machine's clock (0: no limit;
+  // devices/disk_bandwidth.hpp). Host policy, not part of the guest: snapshots do not keep it.
+  uint64_t disk_bytes_per_second = 0;
   bool rng = false;
   bool legacy_virtio = false;              // virtio-mmio version 1 instead of 2
   // Called (from any thread) when something outside the guest has work for it, e.g. a network
@@ -127,6 +131,8 @@ class Machine final : private PowerControl, private RamPageObserver {
   virt::VirtBoard& board() { return *board_; }
   Clint& clint() { return board_->clint(); }
   MachineClock& clock() { return clock_; }
+  // The disks' bandwidth limit and what went through it.
+  const DiskBandwidth& disk_bandwidth() const { return disk_bandwidth_; }
   const ElfImage* program() const { return program_ ? &*program_ : nullptr; }
   // Instructions retired by all harts since power-on.
   uint64_t retired() const;
@@ -141,7 +147,7 @@ class Machine final : private PowerControl, private RamPageObserver {
   // A new machine from a snapshot file. Everything the guest sees comes from the snapshot; from
   // `host` come the host's side of things: console, console_input, nics (as many backends as
   // the snapshot has cards), on_external_event, the engine (any engine resumes any snapshot),
-  // and semihosting_root if it is not empty. Throws SnapshotError.
+  // disk_bytes_per_second, and semihosting_root if it is not empty. Throws SnapshotError.
   static std::unique_ptr<Machine> restore(const std::string& path, const MachineConfig& host);
   // The configuration restore() would build from `path` (nics: one null entry per card), after
   // checking the file's header. Throws SnapshotError.
@@ -165,6 +171,7 @@ class Machine final : private PowerControl, private RamPageObserver {
   GuestRam ram_;
   Bus bus_;
   MachineClock clock_;
+  DiskBandwidth disk_bandwidth_;  // shared by the disks (each VirtioBlock holds a pointer)
   // Destroyed in reverse: the engines detach from the code pages, which detach from the harts.
   std::vector<std::unique_ptr<Hart>> harts_;
   CodePages code_pages_;                          // shared by the engines of all harts

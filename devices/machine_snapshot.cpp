@@ -128,6 +128,7 @@ MachineConfig with_host_side(MachineConfig guest, const MachineConfig& host, con
   guest.console_input = host.console_input;
   guest.on_external_event = host.on_external_event;
   guest.engine = host.engine;
+  guest.disk_bytes_per_second = host.disk_bytes_per_second;
   if (!host.semihosting_root.empty()) guest.semihosting_root = host.semihosting_root;
   return guest;
 }

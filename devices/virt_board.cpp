@@ -87,6 +87,7 @@ void VirtBoard::poll() {
 uint64_t VirtBoard::next_deadline() const {
   uint64_t deadline = clint_->next_deadline();
   for (const Hart* hart : config_.harts) deadline = std::min(deadline, hart->supervisor_timer_deadline(clock_.mtime()));
+  for (const auto& slot : virtio_) deadline = std::min(deadline, slot->next_deadline());
   const uint64_t alarm_ns = rtc_->next_deadline_ns();
   if (alarm_ns != std::numeric_limits<uint64_t>::max()) {
     const uint64_t now_ns = rtc_clock_->now_ns();

@@ -91,7 +91,8 @@ class VirtBoard {
   // QEMU's qemu_system_reset() does before the harts start again. RAM and disks keep their data.
   void reset();
   // Earliest time (in the machine clock's ticks) at which a device will raise an interrupt by
-  // itself, or UINT64_MAX.
+  // itself or has work of its own (a disk request waiting for its bandwidth limit), or
+  // UINT64_MAX.
   uint64_t next_deadline() const;
   // True if something outside the guest can still raise an interrupt (console input, network),
   // so a machine whose harts all wait is idle rather than dead.

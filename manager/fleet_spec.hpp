@@ -38,7 +38,8 @@
 //                                # gets its own: web.ovl -> web-1.ovl, web-2.ovl, ...)
 //   [machine.limits]             # or limits = { ... }
 //   memory_pages = 4096          # resident 4 KiB pages (the guest fails past it)
-//   disk_bytes_per_second = 0
+//   disk_bytes_per_second = "1M" # all its disks together, per second of its own clock (virtual
+//                                # seconds under time = "virtual"); a request over it waits, none fails
 //   net_bytes_per_second = 125000  # each direction, on every card
 //
 // Errors: FleetSpecError, whose message is one line, either "SPEC:LINE:COL: problem" (syntax,

@@ -13,6 +13,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "core/state_io.hpp"
 
@@ -549,9 +550,10 @@ constexpr uint64_t kSegmentBytes = 16;  // struct virtio_blk_discard_write_zeroe
 
 }  // namespace
 
-VirtioBlock::VirtioBlock(std::unique_ptr<DiskImage> disk, std::string serial, uint16_t queue_size)
+VirtioBlock::VirtioBlock(std::unique_ptr<DiskImage> disk, std::string serial, uint16_t queue_size,
+                         DiskBandwidth* bandwidth)
     : disk_(std::move(disk)), serial_(std::move(serial)), queue_size_(queue_size),
-      config_(kConfigSize, 0), bounce_(kBounceBytes) {
+      config_(kConfigSize, 0), bounce_(kBounceBytes), bandwidth_(bandwidth) {
   if (serial_.size() > kSerialBytes) serial_.resize(kSerialBytes);
   // struct virtio_blk_config (5.2.4), little-endian.
   uint8_t* c = config_.data();
@@ -594,9 +596,45 @@ void VirtioBlock::read_config(uint32_t offset, std::span<uint8_t> out) const {
   std::memcpy(out.data(), config_.data() + offset, out.size());
 }
 
-void VirtioBlock::queue_notify(unsigned queue) {
+void VirtioBlock::queue_notify(unsigned) { process_queue(); }
+
+void VirtioBlock::poll() {
+  if (waiting_) process_queue();
+}
+
+uint64_t VirtioBlock::next_deadline() const {
+  if (!waiting_) return UINT64_MAX;
+  // Loaded from a snapshot, the device has not looked at its ring yet: at once.
+  if (!bandwidth_) return 0;
+  return bandwidth_->ready_tick(waiting_bytes_);
+}
+
+uint64_t VirtioBlock::data_bytes(const DescriptorChain& chain) {
+  if (chain.readable_bytes() < kHeaderBytes || chain.writable_bytes() == 0) return 0;
+  uint8_t header[4];
+  chain.read(0, header, sizeof header);
+  switch (load_le32(header)) {
+    case kTypeIn: return chain.writable_bytes() - 1;
+    case kTypeOut: return chain.readable_bytes() - kHeaderBytes;
+    default: return 0;
+  }
+}
+
+void VirtioBlock::process_queue() {
+  const unsigned queue = 0;
   Virtqueue& vq = transport().queue(queue);
+  const bool retry = std::exchange(waiting_, false);
   while (auto chain = vq.pop()) {
+    if (bandwidth_) {
+      const uint64_t bytes = data_bytes(*chain);
+      if (!bandwidth_->admit(bytes, retry && chain->head() == waiting_head_)) {
+        vq.unpop();
+        waiting_ = true;
+        waiting_bytes_ = bytes;
+        waiting_head_ = chain->head();
+        break;
+      }
+    }
     bool broken = false;
     const uint8_t status = handle(*chain, vq, broken);
     if (broken) break;
@@ -742,6 +780,7 @@ void VirtioBlock::load(StateReader& in) {
   in.expect(config == config_, "disk " + serial_ + " shows the guest another configuration (discard granularity) "
                                "than when the snapshot was taken");
   in.end_section();
+  waiting_ = true;  // a request may have been waiting for bandwidth: look at the ring
 }
 
 }  // namespace hartbox

@@ -10,6 +10,11 @@
 //   VirtioBlock      the virtio device: parses requests from the request queue, checks them,
 //                    runs them on the DiskImage and completes them with a status byte.
 //
+// Bandwidth: a VirtioBlock may be given its machine's DiskBandwidth (devices/disk_bandwidth.hpp).
+// A request it does not admit yet stays on the ring, unread by the device, and every request
+// queued behind it waits too (requests complete in order); poll() tries again, and
+// next_deadline() says when that is worth it.
+//
 // Durability: a write request completes once the data is in the host's page cache; a FLUSH
 // request reports VIRTIO_BLK_S_OK only after fdatasync() succeeded on everything it covers. If
 // the driver did not accept VIRTIO_BLK_F_FLUSH, every write is flushed before it completes (spec
@@ -52,6 +57,7 @@
 #include <string_view>
 #include <vector>
 
+#include "devices/disk_bandwidth.hpp"
 #include "devices/virtio/mmio_transport.hpp"
 
 namespace hartbox {
@@ -248,9 +254,10 @@ class VirtioBlock final : public VirtioDevice {
   static constexpr uint32_t kConfigSize = 60;  // up to write_zeroes_may_unmap and unused1
   static constexpr size_t kSerialBytes = 20;
 
-  // `serial` is what VIRTIO_BLK_T_GET_ID returns (at most 20 bytes are used).
+  // `serial` is what VIRTIO_BLK_T_GET_ID returns (at most 20 bytes are used). `bandwidth`
+  // (optional, the machine's; it must outlive the device) limits the bytes moved per second.
   explicit VirtioBlock(std::unique_ptr<DiskImage> disk, std::string serial = {},
-                       uint16_t queue_size = 256);
+                       uint16_t queue_size = 256, DiskBandwidth* bandwidth = nullptr);
 
   uint32_t device_id() const override { return kDeviceId; }
   uint64_t device_features() const override;
@@ -259,10 +266,14 @@ class VirtioBlock final : public VirtioDevice {
   uint32_t config_size() const override { return kConfigSize; }
   void read_config(uint32_t offset, std::span<uint8_t> out) const override;
   void queue_notify(unsigned queue) override;
-  void reset() override {}
+  void poll() override;
+  uint64_t next_deadline() const override;
+  void reset() override { waiting_ = false; }
   // Snapshots refer to the disk by path (the machine's configuration): the disk's contents stay
   // in its files and are not copied. What is saved here is what must match: the capacity, the
-  // read-only flag and the serial number. Requests are synchronous, so none is ever in flight.
+  // read-only flag and the serial number. Requests are synchronous, so none is ever in flight:
+  // one waiting for bandwidth is still on the ring, and a loaded device looks at its ring again
+  // on its first poll().
   void save(StateWriter& out) const override;
   void load(StateReader& in) override;
 
@@ -279,6 +290,10 @@ class VirtioBlock final : public VirtioDevice {
   void attach_disk(std::unique_ptr<DiskImage> disk);
 
  private:
+  // Serves the queue's requests in order until it is empty or one must wait for bandwidth.
+  void process_queue();
+  // The data bytes a request reads or writes (what bandwidth is charged for); 0 for the rest.
+  static uint64_t data_bytes(const DescriptorChain& chain);
   uint8_t handle(const DescriptorChain& chain, Virtqueue& vq, bool& drop);
   uint8_t transfer_in(const DescriptorChain& chain, uint64_t offset, uint64_t len);
   uint8_t transfer_out(const DescriptorChain& chain, uint64_t offset, uint64_t len);
@@ -292,6 +307,10 @@ class VirtioBlock final : public VirtioDevice {
   std::vector<uint8_t> config_;
   std::vector<uint8_t> bounce_;
   bool closed_read_only_ = false;  // the read-only flag of the image close_disk() gave back
+  DiskBandwidth* bandwidth_ = nullptr;
+  bool waiting_ = false;        // the request at the head of the ring waits for bandwidth
+  uint64_t waiting_bytes_ = 0;  // its data bytes
+  uint16_t waiting_head_ = 0;   // its descriptor chain's head
 };
 
 }  // namespace hartbox

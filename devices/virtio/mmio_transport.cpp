@@ -319,6 +319,12 @@ void VirtioMmio::poll() {
   check_broken();
 }
 
+uint64_t VirtioMmio::next_deadline() const {
+  std::lock_guard lock(mutex_);
+  if (!device_ || !(status_ & kStatusDriverOk)) return UINT64_MAX;
+  return device_->next_deadline();
+}
+
 void VirtioMmio::save(StateWriter& out) const {
   std::lock_guard lock(mutex_);
   out.begin_section(state_tag("VMIO"));

@@ -78,6 +78,9 @@ class VirtioDevice {
   virtual void queue_notify(unsigned queue) = 0;
   // Work that does not come from the guest (e.g. frames received from a network backend).
   virtual void poll() {}
+  // The machine clock's tick (mtime) at which poll() will have work that no outside event
+  // brings (a request waiting for a bandwidth limit), or UINT64_MAX.
+  virtual uint64_t next_deadline() const { return UINT64_MAX; }
   // Device reset (status 0 written): back to the state after construction.
   virtual void reset() = 0;
 
@@ -164,6 +167,8 @@ class VirtioMmio final : public Device, private VirtioTransport {
   // Lets the device do work that comes from outside the guest (network RX). The board calls it
   // from the machine's thread between slices, and soon after a backend's wake-up callback.
   void poll();
+  // The device's next_deadline() while the driver has it running, else UINT64_MAX.
+  uint64_t next_deadline() const;
   // A system reset: as if the driver had written 0 to Status (virtio 1.2, 4.2.2.1).
   void reset();
 

@@ -148,6 +148,13 @@ void Virtqueue::publish_avail_event() {
   write_u16(layout_.used + 4 + kUsedElemSize * size_, last_avail_);
 }
 
+void Virtqueue::unpop() {
+  --last_avail_;
+  // avail_event asked for a notification past the entry given back; it is already there, so
+  // the device will not be told of it again and must come back to it by itself.
+  if (event_idx_) publish_avail_event();
+}
+
 std::optional<DescriptorChain> Virtqueue::pop() {
   if (!ready_ || broken_) return std::nullopt;
   uint16_t avail_idx = read_u16(layout_.avail + 2);

@@ -152,6 +152,10 @@ class Virtqueue {
   // queue is (or just became) broken. With EVENT_IDX, also tells the driver (avail_event) to
   // notify us on the next buffer it adds.
   std::optional<DescriptorChain> pop();
+  // Gives back the chain the last pop() returned, untouched: the next pop() returns it again. For
+  // a request the device cannot serve yet (virtio-blk under a bandwidth limit): it stays on the
+  // ring as the driver left it.
+  void unpop();
   // Returns a chain to the driver, with `written` bytes written into its writable buffers.
   void push(const DescriptorChain& chain, uint32_t written);
   // After one or more push()es: whether the driver asked for a used buffer notification

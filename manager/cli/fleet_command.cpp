@@ -302,6 +302,7 @@ MachineConfig FleetRun::machine_config(const MachineSpec& m, std::vector<SwitchP
   config.console = console.get();
   consoles_[m.name] = std::move(console);
   config.disks = m.disks;
+  config.disk_bytes_per_second = m.limits.disk_bytes_per_second;
   PortLimits limits;
   limits.tx_bytes_per_second = m.limits.net_bytes_per_second;
   limits.rx_bytes_per_second = m.limits.net_bytes_per_second;
@@ -370,6 +371,7 @@ FleetControlAdapter::Hooks FleetRun::control_hooks() {
     vm.priority = info.params.priority;
     MachineConfig host;
     host.engine = template_machine->config().engine;
+    host.disk_bytes_per_second = template_machine->config().disk_bytes_per_second;
     auto console = std::make_unique<PrefixedConsole>(hub_, as);
     host.console = console.get();
     consoles_[as] = std::move(console);
@@ -490,9 +492,6 @@ int FleetRun::run() {
       }
       timeline_.name_vm(id, m.name);
       ids.push_back(id);
-      if (m.limits.disk_bytes_per_second)
-        std::fprintf(stderr, "hartbox fleet: %s: machine '%s': disk_bytes_per_second is not enforced yet\n",
-                     spec_.source.c_str(), m.name.c_str());
     }
     // The control socket before anything runs, so a bad path stops the run before it starts.
     if (options_.control_path) {
