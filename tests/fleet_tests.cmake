@@ -7,10 +7,15 @@
 #                       timeline's trace-event JSON checked
 #   fleet.control       the demo with --control: `hartbox ctl` lists, pauses, inspects, re-weights
 #                       and resumes a machine while the fleet runs; bad requests fail cleanly
+#   fleet.control_snapshot  snapshot and restore through the control socket: a machine running
+#                       roms/bench/sha256 is paused, snapshotted and restored into a new machine
+#                       (and snapshotted again while running, and that restored too); every copy
+#                       prints the uninterrupted run's checksum and exits 0, and the original's
+#                       instruction count is exactly its count at the snapshot plus the copy's
 #   cli.fleet_* / cli.ctl_*   bad specs, options and requests: one line on stderr, clean exit
 #
-# The same file is the checking script of the first two: cmake -DMODE=demo|control
-# -DHARTBOX=... -DWORKDIR=... -P fleet_tests.cmake.
+# The same file is the checking script of the first three: cmake -DMODE=demo|control|snapshot
+# -DHARTBOX=... -DWORKDIR=... [-DROMS=...] -P fleet_tests.cmake.
 
 if(CMAKE_SCRIPT_MODE_FILE)
   # ---------------------------------------------------------------------------------------------
@@ -193,8 +198,104 @@ echo "fleet exit $?"
     if(EXISTS ${socket})
       message(FATAL_ERROR "the control socket was left behind")
     endif()
+  elseif(MODE STREQUAL "snapshot")
+    set(socket ${WORKDIR}/snapshot.sock)
+    set(report ${WORKDIR}/snapshot_report.json)
+    file(REMOVE ${report} ${WORKDIR}/worker.snap ${WORKDIR}/worker-live.snap ${WORKDIR}/snapshot_inspect.json)
+    # Virtual time, so that instruction counts are the guest's alone. The cap slows the original
+    # down (not its results) so that it is still running when the requests come; it is lifted
+    # before it resumes.
+    file(WRITE ${WORKDIR}/snapshot.toml "[fleet]\nworkers = 2\n\n[[machine]]\nname = \"worker\"\n"
+               "program = \"${ROMS}/bench/sha256.elf\"\ntime = \"virtual\"\ncap = 0.1\n")
+    set(script [=[
+set -u
+"$HB" fleet "$WORK/snapshot.toml" --no-status --control "$SOCK" --report "$WORK/snapshot_report.json" \
+  > "$WORK/snapshot_fleet.log" 2>&1 &
+fleet=$!
+for i in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+ctl() { echo "\$ hartbox ctl $*"; "$HB" ctl --socket "$SOCK" "$@" 2>&1; echo "exit $?"; }
+# The machine's state: the inspect reply's last "state" (the one before it is the scheduler's).
+state() { echo "worker is $("$HB" ctl --socket "$SOCK" --raw inspect worker | sed 's/.*"state":"\([a-z]*\)"}}$/\1/')"; }
+ctl pause worker
+"$HB" ctl --socket "$SOCK" --raw inspect worker > "$WORK/snapshot_inspect.json"
+ctl snapshot worker "$WORK/worker.snap"
+state
+ctl restore "$WORK/worker.snap"
+ctl snapshot nobody "$WORK/nobody.snap"
+ctl snapshot worker "$WORK/no-such-dir/worker.snap"
+ctl restore "$WORK/absent.snap"
+ctl resume worker
+ctl snapshot worker "$WORK/worker-live.snap"
+state
+ctl set-cap worker 0
+ctl restore "$WORK/worker-live.snap"
+wait $fleet
+echo "fleet exit $?"
+]=])
+    execute_process(COMMAND sh -c "${script}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    message("${out}${err}")
+    file(READ ${WORKDIR}/snapshot_fleet.log log)
+    message("--- the fleet's output ---\n${log}")
+    foreach(expected
+        "hartbox ctl pause worker\n{}\nexit 0"
+        "hartbox ctl snapshot worker [^\n]*/worker.snap\n{}\nexit 0\nworker is paused\n"
+        "hartbox ctl restore [^\n]*/worker.snap\n{\n *\"name\": \"worker-2\"\n}\nexit 0"
+        "no machine named 'nobody'\nexit 1"
+        "no-such-dir/worker.snap[^\n]*\nexit 1"
+        "absent.snap[^\n]*\nexit 1"
+        "hartbox ctl resume worker\n{}\nexit 0"
+        "hartbox ctl snapshot worker [^\n]*/worker-live.snap\n{}\nexit 0\nworker is running\n"
+        "hartbox ctl restore [^\n]*/worker-live.snap\n{\n *\"name\": \"worker-live\"\n}\nexit 0"
+        "fleet exit 0")
+      if(NOT "${out}${err}" MATCHES "${expected}")
+        message(FATAL_ERROR "the session does not show '${expected}'")
+      endif()
+    endforeach()
+    # Every copy computed what the uninterrupted program computes.
+    foreach(name worker worker-2 worker-live)
+      if(NOT log MATCHES "\\[${name}\\] sha256: checksum ([0-9a-f]+) OK")
+        message(FATAL_ERROR "${name} did not print its checksum and OK")
+      endif()
+      list(APPEND checksums ${CMAKE_MATCH_1})
+    endforeach()
+    list(REMOVE_DUPLICATES checksums)
+    list(LENGTH checksums distinct)
+    if(NOT distinct EQUAL 1)
+      message(FATAL_ERROR "the copies printed different checksums: ${checksums}")
+    endif()
+
+    file(READ ${WORKDIR}/snapshot_inspect.json inspect)
+    json_number(at_snapshot "${inspect}" return accounting instructions)
+    file(READ ${report} json)
+    json_length(count "${json}" machines)
+    if(NOT count EQUAL 3)
+      message(FATAL_ERROR "report: ${count} machines, expected worker, worker-2 and worker-live")
+    endif()
+    math(EXPR last "${count} - 1")
+    foreach(i RANGE ${last})
+      json_number(name "${json}" machines ${i} name)
+      json_number(end "${json}" machines ${i} end)
+      json_number(instructions_${name} "${json}" machines ${i} instructions)
+      if(NOT end STREQUAL "exit code 0")
+        message(FATAL_ERROR "report: ${name} ended with '${end}'")
+      endif()
+    endforeach()
+    # The restored copy went on from exactly where the original was paused.
+    math(EXPR expected "${at_snapshot} + ${instructions_worker-2}")
+    message("instructions: worker ${instructions_worker}, ${at_snapshot} at the snapshot + ${instructions_worker-2} "
+            "in worker-2; worker-live ${instructions_worker-live}")
+    if(NOT instructions_worker EQUAL expected)
+      message(FATAL_ERROR "worker ran ${instructions_worker} instructions, but ${at_snapshot} before the snapshot and "
+                          "${instructions_worker-2} after it in the restored copy make ${expected}")
+    endif()
+    if(NOT instructions_worker-live LESS instructions_worker-2)
+      message(FATAL_ERROR "worker-live, restored from a later snapshot, ran no fewer instructions than worker-2")
+    endif()
+    if(EXISTS ${socket})
+      message(FATAL_ERROR "the control socket was left behind")
+    endif()
   else()
-    message(FATAL_ERROR "fleet_tests.cmake: MODE must be demo or control")
+    message(FATAL_ERROR "fleet_tests.cmake: MODE must be demo, control or snapshot")
   endif()
   return()
 endif()
@@ -213,8 +314,13 @@ if(HARTBOX_BUILD_ROMS)
                    "WORK=${HB_FLEET_WORK}"
                    ${CMAKE_COMMAND} -DMODE=control "-DHARTBOX=$<TARGET_FILE:hartbox>" -DWORKDIR=${HB_FLEET_WORK}
                    -P ${CMAKE_CURRENT_LIST_FILE})
-  # Both keep two worker threads busy: they take two processors from CTest's -j budget.
-  set_tests_properties(fleet.demo fleet.control PROPERTIES TIMEOUT 120 LABELS fleet PROCESSORS 2)
+  add_test(NAME fleet.control_snapshot
+           COMMAND ${CMAKE_COMMAND} -E env "HB=$<TARGET_FILE:hartbox>" "SOCK=${HB_FLEET_WORK}/snapshot.sock"
+                   "WORK=${HB_FLEET_WORK}"
+                   ${CMAKE_COMMAND} -DMODE=snapshot "-DHARTBOX=$<TARGET_FILE:hartbox>" -DWORKDIR=${HB_FLEET_WORK}
+                   -DROMS=${CMAKE_BINARY_DIR}/roms -P ${CMAKE_CURRENT_LIST_FILE})
+  # They keep two worker threads busy: they take two processors from CTest's -j budget.
+  set_tests_properties(fleet.demo fleet.control fleet.control_snapshot PROPERTIES TIMEOUT 120 LABELS fleet PROCESSORS 2)
 endif()
 
 # Bad specs, options and requests: one line on stderr naming the file and the problem (through
