@@ -154,6 +154,8 @@ void ReportCollector::on_slice(const SliceRecord& slice) {
   std::lock_guard lock(mutex_);
   PerVm& v = vms_[slice.vm];
   ++v.slices;
+  v.disk_bytes += slice.disk_bytes;
+  v.disk_throttled += slice.disk_throttled;
   if (v.parked_since) {
     // It became runnable `latency` before this slice started (its deadline, or the wake-up).
     const auto woke = slice.latency ? slice.start - *slice.latency : slice.start;
@@ -174,6 +176,8 @@ ReportCollector::VmSlices ReportCollector::vm(VmId id, std::chrono::steady_clock
   const PerVm& v = it->second;
   out.slices = v.slices;
   out.parked = v.parked;
+  out.disk_bytes = v.disk_bytes;
+  out.disk_throttled = v.disk_throttled;
   if (v.parked_since && now > *v.parked_since)
     out.parked += std::chrono::duration_cast<std::chrono::nanoseconds>(now - *v.parked_since);
   const LatencyStats stats = v.latency.stats();
@@ -265,6 +269,8 @@ FleetReport build_report(const ReportInput& input, const ReportCollector* collec
       m.p90 = slices.p90;
       m.p99 = slices.p99;
       m.max = slices.max;
+      m.disk_bytes = slices.disk_bytes;
+      m.disk_throttled = slices.disk_throttled;
     } else {
       m.latency_samples = acc.latency.count;
       m.p50 = acc.latency.p50;
@@ -325,6 +331,15 @@ std::string human_count(uint64_t n) {
   else if (n >= 10'000'000) std::snprintf(text, sizeof text, "%.1fM", static_cast<double>(n) / 1e6);
   else if (n >= 10'000) std::snprintf(text, sizeof text, "%.1fk", static_cast<double>(n) / 1e3);
   else std::snprintf(text, sizeof text, "%" PRIu64, n);
+  return text;
+}
+
+std::string human_bytes(uint64_t n) {
+  char text[32];
+  if (n >= (uint64_t{1} << 30)) std::snprintf(text, sizeof text, "%.1f GiB", static_cast<double>(n) / (1 << 30));
+  else if (n >= (uint64_t{1} << 20)) std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(n) / (1 << 20));
+  else if (n >= 1024) std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(n) / 1024);
+  else std::snprintf(text, sizeof text, "%" PRIu64 " bytes", n);
   return text;
 }
 
@@ -398,6 +413,12 @@ std::string format_report(const FleetReport& r) {
     std::snprintf(line, sizeof line, "Jain fairness index: no CPU-bound machine\n");
   }
   out += line;
+  for (const MachineReport& m : r.machines) {
+    if (m.disk_bytes == 0 && m.disk_throttled == 0) continue;
+    std::snprintf(line, sizeof line, "Disk %s: %s read and written, %" PRIu64 " request%s waited for its bandwidth limit\n",
+                  m.name.c_str(), human_bytes(m.disk_bytes).c_str(), m.disk_throttled, m.disk_throttled == 1 ? "" : "s");
+    out += line;
+  }
   for (const SegmentReport& s : r.networks) {
     std::snprintf(line, sizeof line,
                   "Network %s: %zu ports, %" PRIu64 " frames (%" PRIu64 " bytes), %" PRIu64 " unicast, %" PRIu64
@@ -435,6 +456,8 @@ nlohmann::json report_json(const FleetReport& r) {
         {"slices", m.slices},
         {"wakeups", m.wakeups},
         {"throttles", m.throttles},
+        {"disk_bytes", m.disk_bytes},
+        {"disk_throttled_requests", m.disk_throttled},
         {"latency_us",
          {{"samples", m.latency_samples},
           {"p50", micros(m.p50)},

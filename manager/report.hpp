@@ -24,8 +24,11 @@
 // CPU-bound machines: 1 when each got exactly its entitlement (or the same fraction of it),
 // 1/n at worst.
 //
+// Below the table, each machine whose disks moved data: how much, and how many requests waited
+// for its disk bandwidth limit.
+//
 // ReportCollector gathers what the Fleet's accounting does not keep (the latency histogram's
-// 90th percentile, time spent parked) from the per-slice hook; thread-safe.
+// 90th percentile, time spent parked, disk traffic) from the per-slice hook; thread-safe.
 #pragma once
 
 #include <chrono>
@@ -109,6 +112,7 @@ class ReportCollector {
     std::chrono::nanoseconds parked{0};  // time spent parked in WFI or paused, up to `now`
     std::chrono::nanoseconds p50{0}, p90{0}, p99{0}, max{0}, mean{0};
     uint64_t latency_samples = 0;
+    uint64_t disk_bytes = 0, disk_throttled = 0;  // SliceRecord's, summed
   };
   VmSlices vm(VmId vm, std::chrono::steady_clock::time_point now) const;
 
@@ -118,6 +122,7 @@ class ReportCollector {
     std::chrono::nanoseconds parked{0};
     std::optional<std::chrono::steady_clock::time_point> parked_since;
     LatencyHistogram latency;
+    uint64_t disk_bytes = 0, disk_throttled = 0;
   };
   mutable std::mutex mutex_;
   std::unordered_map<VmId, PerVm> vms_;
@@ -143,6 +148,9 @@ struct MachineReport {
   uint64_t slices = 0, wakeups = 0, throttles = 0;
   uint64_t latency_samples = 0;
   std::chrono::nanoseconds p50{0}, p90{0}, p99{0}, max{0};
+  // Its disks (from the collector): data bytes moved, and requests that waited for its disk
+  // bandwidth limit (limits.disk_bytes_per_second).
+  uint64_t disk_bytes = 0, disk_throttled = 0;
 };
 
 struct SegmentReport {

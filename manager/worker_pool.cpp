@@ -410,13 +410,18 @@ void WorkerPool::idle_wait(std::unique_lock<std::mutex>& lock, unsigned index) {
 
 namespace {
 
-// A machine's running totals, read around each slice for the timeline (a few loads per hart).
+// A machine's running totals, read around each slice for the timeline and the report (a few
+// loads per hart).
 struct MachineCounters {
   uint64_t traps = 0, blocks_built = 0, invalidations = 0;
+  uint64_t disk_bytes = 0, disk_throttled = 0;
 };
 
 MachineCounters machine_counters(Machine& machine) {
   MachineCounters c;
+  const DiskBandwidthStats disk = machine.disk_bandwidth().stats();
+  c.disk_bytes = disk.bytes;
+  c.disk_throttled = disk.throttled;
   for (unsigned i = 0; i < machine.hart_count(); ++i) {
     c.traps += machine.hart(i).traps_taken();
     if (const auto* block = dynamic_cast<const BlockEngine*>(&machine.engine(i))) {
@@ -570,6 +575,8 @@ void WorkerPool::run_slice(std::unique_lock<std::mutex>& lock, unsigned index, c
   record.traps = counters_after.traps - counters_before.traps;
   record.blocks_built = counters_after.blocks_built - counters_before.blocks_built;
   record.block_invalidations = counters_after.invalidations - counters_before.invalidations;
+  record.disk_bytes = counters_after.disk_bytes - counters_before.disk_bytes;
+  record.disk_throttled = counters_after.disk_throttled - counters_before.disk_throttled;
   record.worker = index;
   record.vm = id;
   record.start = out.start;

@@ -77,6 +77,9 @@ struct SliceRecord {
   // counters: traps and interrupts taken, blocks the block engine built and invalidations
   // (code written or translation changes that dropped cached blocks).
   uint64_t traps = 0, blocks_built = 0, block_invalidations = 0;
+  // What its disks moved in the slice (data bytes read and written), and the requests that
+  // found its disk bandwidth limit short and had to wait (devices/disk_bandwidth.hpp).
+  uint64_t disk_bytes = 0, disk_throttled = 0;
 };
 using SliceHook = std::function<void(const SliceRecord&)>;
 

@@ -9,6 +9,7 @@
 //     its data is intact.
 //   - Without a limit, or with one that never binds, the run is the same to the instruction and
 //     to the tick, and nothing is throttled.
+//   - The fleet's slices carry the disk's bytes and throttled requests to the report.
 //   - A request waiting for bandwidth stays on its ring: the driver sees nothing used until the
 //     tokens are there, and a snapshot taken meanwhile resumes it.
 //
@@ -30,6 +31,7 @@
 #include "devices/machine.hpp"
 #include "devices/token_bucket.hpp"
 #include "manager/fleet.hpp"
+#include "manager/report.hpp"
 #include "tests/unit/temp_dir.hpp"
 
 using namespace hartbox;
@@ -177,8 +179,10 @@ TEST_CASE("disk bandwidth: in a fleet, a throttled machine parks and is woken at
 
   test::TempDir dir("disk-bandwidth-fleet");
   StringConsoleSink console;
+  ReportCollector collector;
   FleetConfig config;
   config.workers = 1;
+  config.on_slice = [&collector](const SliceRecord& slice) { collector.on_slice(slice); };
   Fleet fleet(config);
   VmSpec vm;
   vm.name = "disk";
@@ -202,6 +206,10 @@ TEST_CASE("disk bandwidth: in a fleet, a throttled machine parks and is woken at
     CHECK(seconds >= alone.seconds() * 0.99);
     CHECK(seconds <= alone.seconds() * 1.01);
   });
+  // The slices told the report what the disk did (hartbox fleet --report).
+  const auto slices = collector.vm(id, std::chrono::steady_clock::now());
+  CHECK(slices.disk_bytes == kDiskIoBytes);
+  CHECK(slices.disk_throttled == alone.stats.throttled);
 }
 
 TEST_CASE("disk bandwidth: a waiting request stays on the ring, and a snapshot resumes it", "[disk_bandwidth][snapshot]") {

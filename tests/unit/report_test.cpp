@@ -157,7 +157,11 @@ TEST_CASE("report: the collector measures parked time and latency percentiles", 
   s.start = t0;
   s.end = t0 + milliseconds(1);
   s.reason = SliceEnd::Wait;  // parks at t0 + 1 ms
+  s.disk_bytes = 4096;
+  s.disk_throttled = 1;
   collector.on_slice(s);
+  s.disk_bytes = 0;
+  s.disk_throttled = 0;
   s.start = t0 + milliseconds(11);
   s.end = t0 + milliseconds(12);
   s.latency = milliseconds(1);  // it was woken at t0 + 10 ms
@@ -177,9 +181,12 @@ TEST_CASE("report: the collector measures parked time and latency percentiles", 
   s.start = t0 + milliseconds(16);
   s.end = t0 + milliseconds(17);
   s.latency = microseconds(0);
+  s.disk_bytes = 8192;
   collector.on_slice(s);
   const auto v = collector.vm(7, t0 + milliseconds(20));
   CHECK(v.slices == 102);
+  CHECK(v.disk_bytes == 12288);
+  CHECK(v.disk_throttled == 1);
   CHECK(v.parked == milliseconds(12));
   CHECK(v.latency_samples == 100);
   CHECK(v.p50 >= microseconds(10));
@@ -254,6 +261,18 @@ TEST_CASE("report: from the fleet's numbers to the table and the JSON", "[report
   CHECK(j["machines"][2]["end"] == "exit code 0");
   CHECK(j["machines"][0]["latency_us"].contains("p90"));
   CHECK(j["networks"][0]["frames"] == 12);
+  CHECK(j["machines"][0]["disk_throttled_requests"] == 0);
+  CHECK_THAT(text, !ContainsSubstring("Disk "));  // no machine moved disk data
+
+  // A machine whose disks moved data, some of it held back by its bandwidth limit.
+  FleetReport disky = r;
+  disky.machines[1].disk_bytes = uint64_t{3} << 20;
+  disky.machines[1].disk_throttled = 7;
+  CHECK_THAT(format_report(disky), ContainsSubstring("Disk light: 3.0 MiB read and written, 7 requests waited for its "
+                                                     "bandwidth limit"));
+  const nlohmann::json dj = report_json(disky);
+  CHECK(dj["machines"][1]["disk_bytes"] == uint64_t{3} << 20);
+  CHECK(dj["machines"][1]["disk_throttled_requests"] == 7);
 
   // With no CPU-bound machine there is no index.
   in.vms = {vm(3, "done", 100, 0.4, VmState::Stopped)};
