@@ -216,6 +216,8 @@ for i in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 ctl() { echo "\$ hartbox ctl $*"; "$HB" ctl --socket "$SOCK" "$@" 2>&1; echo "exit $?"; }
 # The machine's state: the inspect reply's last "state" (the one before it is the scheduler's).
 state() { echo "worker is $("$HB" ctl --socket "$SOCK" --raw inspect worker | sed 's/.*"state":"\([a-z]*\)"}}$/\1/')"; }
+# Instructions the machine has run (the reply's one "instructions").
+ran() { "$HB" ctl --socket "$SOCK" --raw inspect worker | sed 's/.*"instructions":\([0-9]*\).*/\1/'; }
 ctl pause worker
 "$HB" ctl --socket "$SOCK" --raw inspect worker > "$WORK/snapshot_inspect.json"
 ctl snapshot worker "$WORK/worker.snap"
@@ -225,6 +227,9 @@ ctl snapshot nobody "$WORK/nobody.snap"
 ctl snapshot worker "$WORK/no-such-dir/worker.snap"
 ctl restore "$WORK/absent.snap"
 ctl resume worker
+# Snapshot it again once it has run on (a resumed machine may wait for its cap's next period).
+paused_at=$(ran)
+for i in $(seq 1 200); do [ "$(ran)" -gt "$paused_at" ] && break; sleep 0.05; done
 ctl snapshot worker "$WORK/worker-live.snap"
 state
 ctl set-cap worker 0
