@@ -37,6 +37,7 @@ class RecordingControl final : public FleetControl {
   void pause(const std::string& name) override { change(name); }
   void resume(const std::string& name) override { change(name); }
   void stop(const std::string& name) override { change(name); }
+  void destroy(const std::string& name) override { change(name); }
   void snapshot(const std::string& name, const std::string& path) override {
     change(name);
     (void)path;

@@ -37,6 +37,7 @@ const std::vector<CommandSpec>& commands() {
       {"pause", {{"name", ArgType::String}}, "take a machine off the CPU until resumed"},
       {"resume", {{"name", ArgType::String}}, "let a paused machine run again"},
       {"stop", {{"name", ArgType::String}}, "stop a machine for good"},
+      {"destroy", {{"name", ArgType::String}}, "stop a machine if it runs and remove it, releasing its disks"},
       {"snapshot", {{"name", ArgType::String}, {"path", ArgType::String}}, "save a machine's state to a file"},
       {"restore", {{"path", ArgType::String}}, "start a machine from a snapshot file"},
       {"clone", {{"name", ArgType::String}, {"as", ArgType::String}}, "start a copy of a running machine"},
@@ -99,6 +100,7 @@ json dispatch(FleetControl& control, const CommandSpec& command, const json& req
   if (cmd == "pause") control.pause(str("name"));
   else if (cmd == "resume") control.resume(str("name"));
   else if (cmd == "stop") control.stop(str("name"));
+  else if (cmd == "destroy") control.destroy(str("name"));
   else if (cmd == "snapshot") control.snapshot(str("name"), str("path"));
   else if (cmd == "restore") return {{"name", control.restore(str("path"))}};
   else if (cmd == "clone") control.clone(str("name"), str("as"));
@@ -297,6 +299,9 @@ void FleetControlAdapter::resume(const std::string& name) {
 }
 void FleetControlAdapter::stop(const std::string& name) {
   lifecycle(name, "stop", [&](VmId id) { fleet_.stop(id); });
+}
+void FleetControlAdapter::destroy(const std::string& name) {
+  lifecycle(name, "destroy", [&](VmId id) { fleet_.destroy(id); });
 }
 
 void FleetControlAdapter::snapshot(const std::string& name, const std::string& path) {

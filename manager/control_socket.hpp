@@ -4,6 +4,7 @@
 //   {"cmd":"list"}                                   -> {"return":[{"id":1,"name":"web",...},...]}
 //   {"cmd":"inspect","name":"web"}                   -> {"return":{...}}
 //   {"cmd":"pause","name":"web"}   resume, stop      -> {"return":{}}
+//   {"cmd":"destroy","name":"web"}                   (stops it if it runs; it leaves the fleet)
 //   {"cmd":"snapshot","name":"web","path":"web.snap"}
 //   {"cmd":"restore","path":"web.snap"}              -> {"return":{"name":"..."}}
 //   {"cmd":"clone","name":"web","as":"web-copy"}
@@ -20,8 +21,13 @@
 // (a pause waits until the machine is off its worker). The socket file is created mode 0600 and
 // removed when the server stops.
 //
-// Operations go through FleetControl, so the protocol can be tested without a fleet and new
-// operations (snapshot, restore, clone: Machine-level, in progress) plug in without touching it.
+// Operations go through FleetControl, so the protocol can be tested without a fleet.
+//
+// Snapshot and restore: a snapshot refers to its machine's disks by path (devices/snapshot.hpp),
+// and restore builds a new machine, named after the file ("web.snap" -> "web", or "web-2" while
+// "web" exists). A writable disk is locked by the machine that has it open, even once stopped,
+// so restoring a machine with one needs the original destroyed first: pause, snapshot, destroy,
+// restore (the disk then still holds what the snapshot expects).
 #pragma once
 
 #include <atomic>
@@ -57,6 +63,8 @@ class FleetControl {
   virtual void pause(const std::string& name) = 0;
   virtual void resume(const std::string& name) = 0;
   virtual void stop(const std::string& name) = 0;
+  // Stops it if it runs and removes it from the fleet: its memory and its disks are released.
+  virtual void destroy(const std::string& name) = 0;
   virtual void snapshot(const std::string& name, const std::string& path) = 0;
   virtual std::string restore(const std::string& path) = 0;  // returns the restored machine's name
   virtual void clone(const std::string& name, const std::string& as) = 0;
@@ -80,6 +88,7 @@ class FleetControlAdapter final : public FleetControl {
   void pause(const std::string& name) override;
   void resume(const std::string& name) override;
   void stop(const std::string& name) override;
+  void destroy(const std::string& name) override;
   void snapshot(const std::string& name, const std::string& path) override;
   std::string restore(const std::string& path) override;
   void clone(const std::string& name, const std::string& as) override;

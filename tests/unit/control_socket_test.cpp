@@ -52,6 +52,10 @@ struct FakeControl : FleetControl {
     check(name);
     calls.push_back("stop " + name);
   }
+  void destroy(const std::string& name) override {
+    check(name);
+    calls.push_back("destroy " + name);
+  }
   void snapshot(const std::string&, const std::string&) override { throw ControlError("not supported yet"); }
   std::string restore(const std::string& path) override {
     calls.push_back("restore " + path);
@@ -125,6 +129,7 @@ TEST_CASE("control: well-formed requests reach the operations", "[control]") {
   CHECK(ask(c, R"({"cmd":"pause","name":"web"})")["return"] == json::object());
   CHECK(ask(c, R"( {"cmd" : "resume", "name": "web"} )")["return"] == json::object());
   CHECK(ask(c, R"({"cmd":"stop","name":"web","id":42})")["id"] == 42);  // the id is echoed
+  CHECK(ask(c, R"({"cmd":"destroy","name":"web"})")["return"] == json::object());
   CHECK(ask(c, R"({"cmd":"restore","path":"x.snap"})")["return"]["name"] == "restored");
   CHECK(ask(c, R"({"cmd":"clone","name":"web","as":"web2"})").contains("return"));
   CHECK(ask(c, R"({"cmd":"set-weight","name":"web","weight":300})").contains("return"));
@@ -132,7 +137,7 @@ TEST_CASE("control: well-formed requests reach the operations", "[control]") {
   CHECK(ask(c, R"({"cmd":"set-cap","name":"web","cap":1})").contains("return"));
   CHECK(ask(c, R"({"cmd":"help"})")["return"].size() >= 10);
   CHECK(c.calls == std::vector<std::string>{"list", "inspect web", "pause web", "resume web", "stop web",
-                                            "restore x.snap", "clone web web2", "weight web 300",
+                                            "destroy web", "restore x.snap", "clone web web2", "weight web 300",
                                             "cap web 0.250000", "cap web 1.000000"});
 }
 
@@ -304,4 +309,8 @@ TEST_CASE("control: the adapter over a real fleet", "[control]") {
   CHECK(error_of(adapter, R"({"cmd":"clone","name":"guest","as":"guest"})") == "a machine named 'guest' already exists");
   CHECK(ask(adapter, R"({"cmd":"stop","name":"guest"})").contains("return"));
   CHECK(ask(adapter, R"({"cmd":"inspect","name":"guest"})")["return"]["end"] == "stopped by request");
+  CHECK(ask(adapter, R"({"cmd":"destroy","name":"guest"})").contains("return"));
+  CHECK(error_of(adapter, R"({"cmd":"inspect","name":"guest"})") == "no machine named 'guest'");
+  CHECK(ask(adapter, R"({"cmd":"list"})")["return"].empty());
+  CHECK(error_of(adapter, R"({"cmd":"destroy","name":"guest"})") == "no machine named 'guest'");
 }

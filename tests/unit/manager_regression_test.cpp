@@ -24,6 +24,7 @@ struct CountingControl final : FleetControl {
   void pause(const std::string&) override { ++calls; }
   void resume(const std::string&) override { ++calls; }
   void stop(const std::string&) override { ++calls; }
+  void destroy(const std::string&) override { ++calls; }
   void snapshot(const std::string&, const std::string&) override { ++calls; }
   std::string restore(const std::string&) override { return {}; }
   void clone(const std::string&, const std::string&) override { ++calls; }
