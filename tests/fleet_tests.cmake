@@ -201,39 +201,53 @@ echo "fleet exit $?"
   elseif(MODE STREQUAL "snapshot")
     set(socket ${WORKDIR}/snapshot.sock)
     set(report ${WORKDIR}/snapshot_report.json)
-    file(REMOVE ${report} ${WORKDIR}/worker.snap ${WORKDIR}/worker-live.snap ${WORKDIR}/snapshot_inspect.json)
+    file(REMOVE ${report} ${WORKDIR}/worker.snap ${WORKDIR}/worker-live.snap ${WORKDIR}/snapshot_inspect.json
+         ${WORKDIR}/disk.snap ${WORKDIR}/snapshot_disk.img)
     # Virtual time, so that instruction counts are the guest's alone. The cap slows the original
     # down (not its results) so that it is still running when the requests come; it is lifted
-    # before it resumes.
+    # before it resumes. `disk` checks every block it reads back from its disk, for ever.
     file(WRITE ${WORKDIR}/snapshot.toml "[fleet]\nworkers = 2\n\n[[machine]]\nname = \"worker\"\n"
-               "program = \"${ROMS}/bench/sha256.elf\"\ntime = \"virtual\"\ncap = 0.1\n")
+               "program = \"${ROMS}/bench/sha256.elf\"\ntime = \"virtual\"\ncap = 0.1\n\n"
+               "[[machine]]\nname = \"disk\"\nprogram = \"${ROMS}/c/disk_io.elf\"\nargs = [\"forever\"]\n"
+               "time = \"virtual\"\ndisks = [\"snapshot_disk.img\"]\n")
     set(script [=[
 set -u
+truncate -s 1M "$WORK/snapshot_disk.img"
 "$HB" fleet "$WORK/snapshot.toml" --no-status --control "$SOCK" --report "$WORK/snapshot_report.json" \
   > "$WORK/snapshot_fleet.log" 2>&1 &
 fleet=$!
 for i in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 ctl() { echo "\$ hartbox ctl $*"; "$HB" ctl --socket "$SOCK" "$@" 2>&1; echo "exit $?"; }
-# The machine's state: the inspect reply's last "state" (the one before it is the scheduler's).
-state() { echo "worker is $("$HB" ctl --socket "$SOCK" --raw inspect worker | sed 's/.*"state":"\([a-z]*\)"}}$/\1/')"; }
-# Instructions the machine has run (the reply's one "instructions").
-ran() { "$HB" ctl --socket "$SOCK" --raw inspect worker | sed 's/.*"instructions":\([0-9]*\).*/\1/'; }
+# A machine's state: the inspect reply's last "state" (the one before it is the scheduler's).
+state() { echo "$1 is $("$HB" ctl --socket "$SOCK" --raw inspect "$1" | sed 's/.*"state":"\([a-z]*\)"}}$/\1/')"; }
+# Instructions a machine has run (the reply's one "instructions").
+ran() { "$HB" ctl --socket "$SOCK" --raw inspect "$1" | sed 's/.*"instructions":\([0-9]*\).*/\1/'; }
 ctl pause worker
 "$HB" ctl --socket "$SOCK" --raw inspect worker > "$WORK/snapshot_inspect.json"
 ctl snapshot worker "$WORK/worker.snap"
-state
+state worker
 ctl restore "$WORK/worker.snap"
 ctl snapshot nobody "$WORK/nobody.snap"
 ctl snapshot worker "$WORK/no-such-dir/worker.snap"
 ctl restore "$WORK/absent.snap"
 ctl resume worker
 # Snapshot it again once it has run on (a resumed machine may wait for its cap's next period).
-paused_at=$(ran)
-for i in $(seq 1 200); do [ "$(ran)" -gt "$paused_at" ] && break; sleep 0.05; done
+paused_at=$(ran worker)
+for i in $(seq 1 200); do [ "$(ran worker)" -gt "$paused_at" ] && break; sleep 0.05; done
 ctl snapshot worker "$WORK/worker-live.snap"
-state
+state worker
 ctl set-cap worker 0
 ctl restore "$WORK/worker-live.snap"
+# A machine with a writable disk: the original holds the disk until it is destroyed.
+ctl pause disk
+ctl snapshot disk "$WORK/disk.snap"
+ctl restore "$WORK/disk.snap"
+ctl destroy disk
+ctl restore "$WORK/disk.snap"
+# The restored copy writes and checks a few MiB more, then is stopped.
+for i in $(seq 1 400); do [ "$(ran disk)" -gt 30000000 ] && break; sleep 0.05; done
+echo "restored disk ran $(ran disk) instructions"
+ctl stop disk
 wait $fleet
 echo "fleet exit $?"
 ]=])
@@ -251,6 +265,10 @@ echo "fleet exit $?"
         "hartbox ctl resume worker\n{}\nexit 0"
         "hartbox ctl snapshot worker [^\n]*/worker-live.snap\n{}\nexit 0\nworker is running\n"
         "hartbox ctl restore [^\n]*/worker-live.snap\n{\n *\"name\": \"worker-live\"\n}\nexit 0"
+        "hartbox ctl snapshot disk [^\n]*/disk.snap\n{}\nexit 0"
+        "hartbox ctl restore [^\n]*/disk.snap\n[^\n]*snapshot_disk.img: in use by another machine or process\nexit 1"
+        "hartbox ctl destroy disk\n{}\nexit 0\n[^\n]*hartbox ctl restore [^\n]*/disk.snap\n{\n *\"name\": \"disk\"\n}\nexit 0"
+        "restored disk ran [0-9]+ instructions\n[^\n]*hartbox ctl stop disk\n{}\nexit 0"
         "fleet exit 0")
       if(NOT "${out}${err}" MATCHES "${expected}")
         message(FATAL_ERROR "the session does not show '${expected}'")
@@ -273,16 +291,20 @@ echo "fleet exit $?"
     json_number(at_snapshot "${inspect}" return accounting instructions)
     file(READ ${report} json)
     json_length(count "${json}" machines)
-    if(NOT count EQUAL 3)
-      message(FATAL_ERROR "report: ${count} machines, expected worker, worker-2 and worker-live")
+    if(NOT count EQUAL 4)
+      message(FATAL_ERROR "report: ${count} machines, expected worker, worker-2, worker-live and disk (restored)")
     endif()
     math(EXPR last "${count} - 1")
     foreach(i RANGE ${last})
       json_number(name "${json}" machines ${i} name)
       json_number(end "${json}" machines ${i} end)
       json_number(instructions_${name} "${json}" machines ${i} instructions)
-      if(NOT end STREQUAL "exit code 0")
-        message(FATAL_ERROR "report: ${name} ended with '${end}'")
+      set(expected_end "exit code 0")
+      if(name STREQUAL "disk")
+        set(expected_end "stopped by request")  # disk_io runs for ever; it exits 1 on bad data
+      endif()
+      if(NOT end STREQUAL expected_end)
+        message(FATAL_ERROR "report: ${name} ended with '${end}', not '${expected_end}'")
       endif()
     endforeach()
     # The restored copy went on from exactly where the original was paused.
@@ -295,6 +317,9 @@ echo "fleet exit $?"
     endif()
     if(NOT instructions_worker-live LESS instructions_worker-2)
       message(FATAL_ERROR "worker-live, restored from a later snapshot, ran no fewer instructions than worker-2")
+    endif()
+    if(log MATCHES "reads back wrong|failed \\(status")
+      message(FATAL_ERROR "disk_io saw bad data")
     endif()
     if(EXISTS ${socket})
       message(FATAL_ERROR "the control socket was left behind")

@@ -586,10 +586,12 @@ int FleetRun::run() {
     status_code = kExitHostError;
   }
 
-  // Machines that failed or exited with an error make the run fail.
+  // Machines that failed, exited with an error or were stopped by a trap make the run fail; one
+  // stopped on request (hartbox ctl stop) did not go wrong.
+  const std::string requested = describe(StopInfo{StopInfo::Cause::Requested});
   unsigned bad = 0;
   for (const MachineReport& m : report.machines)
-    if (m.state == "failed" || (m.state == "stopped" && m.end != "exit code 0")) ++bad;
+    if (m.state == "failed" || (m.state == "stopped" && m.end != "exit code 0" && m.end != requested)) ++bad;
   if (bad && status_code == 0) {
     std::fprintf(stderr, "hartbox fleet: %u machine%s failed or exited with an error (see the report)\n", bad,
                  bad == 1 ? "" : "s");
