@@ -11,7 +11,9 @@
 #                       roms/bench/sha256 is paused, snapshotted and restored into a new machine
 #                       (and snapshotted again while running, and that restored too); every copy
 #                       prints the uninterrupted run's checksum and exits 0, and the original's
-#                       instruction count is exactly its count at the snapshot plus the copy's
+#                       instruction count is exactly its count at the snapshot plus the copy's;
+#                       a machine with a disk restores once the original is destroyed, goes
+#                       on checking its disk's blocks, and is stopped (the fleet still exits 0)
 #   cli.fleet_* / cli.ctl_*   bad specs, options and requests: one line on stderr, clean exit
 #
 # The same file is the checking script of the first three: cmake -DMODE=demo|control|snapshot
