@@ -415,9 +415,14 @@ std::string format_report(const FleetReport& r) {
   out += line;
   for (const MachineReport& m : r.machines) {
     if (m.disk_bytes == 0 && m.disk_throttled == 0) continue;
-    std::snprintf(line, sizeof line, "Disk %s: %s read and written, %" PRIu64 " request%s waited for its bandwidth limit\n",
-                  m.name.c_str(), human_bytes(m.disk_bytes).c_str(), m.disk_throttled, m.disk_throttled == 1 ? "" : "s");
+    std::snprintf(line, sizeof line, "Disk %s: %s read and written", m.name.c_str(), human_bytes(m.disk_bytes).c_str());
     out += line;
+    if (m.disk_throttled) {
+      std::snprintf(line, sizeof line, ", %" PRIu64 " request%s waited for its bandwidth limit", m.disk_throttled,
+                    m.disk_throttled == 1 ? "" : "s");
+      out += line;
+    }
+    out += '\n';
   }
   for (const SegmentReport& s : r.networks) {
     std::snprintf(line, sizeof line,

@@ -270,6 +270,8 @@ TEST_CASE("report: from the fleet's numbers to the table and the JSON", "[report
   disky.machines[1].disk_throttled = 7;
   CHECK_THAT(format_report(disky), ContainsSubstring("Disk light: 3.0 MiB read and written, 7 requests waited for its "
                                                      "bandwidth limit"));
+  disky.machines[2].disk_bytes = 512;  // no limit, or one it never reached
+  CHECK_THAT(format_report(disky), ContainsSubstring("Disk done: 512 bytes read and written\n"));
   const nlohmann::json dj = report_json(disky);
   CHECK(dj["machines"][1]["disk_bytes"] == uint64_t{3} << 20);
   CHECK(dj["machines"][1]["disk_throttled_requests"] == 7);
