@@ -252,3 +252,26 @@ TEST_CASE("disk bandwidth: a waiting request stays on the ring, and a snapshot r
   CHECK(restored->disk_bandwidth().stats().requests == kDiskIoRequests - served);
   CHECK(console.output() + restored_console.output() == whole.output);
 }
+
+TEST_CASE("disk bandwidth: the limit is host policy: restore and clone take it from their host config", "[disk_bandwidth][snapshot]") {
+  test::TempDir dir("disk-bandwidth-host");
+  StringConsoleSink console;
+  MachineConfig config;
+  config.ram_size = uint64_t{1} << 20;
+  config.console = &console;
+  config.disks.push_back(DiskSpec{dir.file("disk.img", std::string(4096, '\0')), true, "", {}});  // shared: read-only
+  config.disk_bytes_per_second = 1000;
+  Machine m(config);
+  CHECK(m.disk_bandwidth().bytes_per_second() == 1000);
+  CHECK(m.disk_bandwidth().burst_bytes() == DiskBandwidth::default_burst(1000));
+  const std::string snap = (dir.path() / "m.snap").string();
+  m.snapshot(snap);
+
+  MachineConfig host;
+  host.console = &console;
+  CHECK(Machine::restore(snap, host)->disk_bandwidth().bytes_per_second() == 0);
+  CHECK(Machine::snapshot_config(snap).disk_bytes_per_second == 0);  // not in the file
+  host.disk_bytes_per_second = 5000;
+  CHECK(Machine::restore(snap, host)->disk_bandwidth().bytes_per_second() == 5000);
+  CHECK(m.clone(host)->disk_bandwidth().bytes_per_second() == 5000);
+}
