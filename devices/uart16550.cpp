@@ -221,13 +221,14 @@ void Uart16550::pull_input() {
 void Uart16550::poll() {
   // Data that waited in the FIFO through a whole interval with nothing arriving and nothing
   // read: the receiver's character timeout has expired.
-  if (fifo_enabled() && fifo_count_ > 0 && !rx_activity_) timeout_interrupt_ = true;
+  const bool timed_out = fifo_enabled() && fifo_count_ > 0 && !rx_activity_ && !timeout_interrupt_;
+  if (timed_out) timeout_interrupt_ = true;
   pull_input();
   rx_activity_ = false;
-  update_irq();
+  update_irq(timed_out);  // bytes pulled in drove the line already (receive())
 }
 
-void Uart16550::update_irq() {
+void Uart16550::update_irq(bool event) {
   // 16550A datasheet table 4, in priority order; QEMU's serial_update_irq().
   uint8_t id = kIirNoInt;
   if ((ier_ & kIerRlsi) && (lsr_ & kLsrErrors)) {
@@ -243,7 +244,10 @@ void Uart16550::update_irq() {
   }
   iir_ = static_cast<uint8_t>(id | (iir_ & 0xf0));
   const bool level = id != kIirNoInt;
-  if (level != line_) {
+  // An interrupt still (or again) active at an event is driven again, as QEMU does, so the
+  // PLIC sees it once more (plic.hpp): a THR write re-arms THR-empty for a guest that never
+  // reads IIR.
+  if (level != line_ || (level && event)) {
     line_ = level;
     irq_.set(level);
   }

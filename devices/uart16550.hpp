@@ -86,7 +86,10 @@ class Uart16550 final : public Device {
   size_t receive_room() const;
   bool fifo_enabled() const { return (fcr_ & kFcrEnable) != 0; }
   // Recomputes IIR from the pending conditions in 16550 priority order and drives the line.
-  void update_irq();
+  // QEMU's serial_update_irq() drives it at every update, and the PLIC (as QEMU's) takes each
+  // drive while an interrupt is active as a new event: `event` false (a poll() that changed
+  // nothing) drives only a change of level.
+  void update_irq(bool event = true);
 
   ConsoleSink& output_;
   ConsoleSource* input_;

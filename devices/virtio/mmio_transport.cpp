@@ -286,9 +286,10 @@ void VirtioMmio::reset_locked() {
 }
 
 void VirtioMmio::raise(uint32_t bits) {
-  const bool was_raised = interrupt_status_ != 0;
   interrupt_status_ |= bits;
-  if (!was_raised) irq_.set(true);
+  // Every notification drives the line, even one already high (QEMU's
+  // virtio_mmio_update_irq()): the PLIC takes each drive as a new event (plic.hpp).
+  irq_.set(true);
 }
 
 // 2.1.2: a device in an error state sets DEVICE_NEEDS_RESET and, if DRIVER_OK is set, sends a
