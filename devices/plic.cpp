@@ -51,9 +51,9 @@ void Plic::set_irq(unsigned source, bool level) {
   if (source == 0 || source >= kNumSources) return;
   std::lock_guard lock(mutex_);
   assign_bit(level_, source, level);
-  // A claimed source's gateway forwards nothing until completion (PLIC spec, "Interrupt
-  // Gateways"); complete samples the level again.
-  if (claimed_by_[source] == kNotClaimed) assign_bit(pending_, source, level);
+  // QEMU's sifive_plic_irq_request(): the pending bit follows every drive of the line, even
+  // while the source is claimed (it is delivered once the claim is completed).
+  assign_bit(pending_, source, level);
   update();
 }
 
@@ -132,8 +132,8 @@ void Plic::write_register(uint64_t offset, uint32_t value) {
       // Complete: only the context holding the claim can release it; anything else (a source
       // this context did not claim, an out-of-range id) is ignored.
       if (value == 0 || value >= kNumSources || claimed_by_[value] != context) return;
+      // As QEMU: completion releases the claim but does not sample the line again.
       claimed_by_[value] = kNotClaimed;
-      assign_bit(pending_, value, bit(level_, value));
       update();
       return;
     default: return;
@@ -149,6 +149,7 @@ uint32_t Plic::best_source(size_t context) const {
       const auto index = static_cast<unsigned>(std::countr_zero(candidates));
       candidates &= candidates - 1;
       const uint32_t source = word * 32 + index;
+      if (claimed_by_[source] != kNotClaimed) continue;  // held until completed
       // Strictly greater: ties go to the lowest id, and priority 0 never interrupts.
       if (priority_[source] > best_priority) {
         best = source;

@@ -10,10 +10,15 @@
 //   0x200000 + 0x1000*context       priority threshold of `context` (WARL, 3 bits)
 //   0x200004 + 0x1000*context       claim (read) / complete (write)
 //
-// Sources are level-triggered, as every device on `virt` is: each source's gateway forwards
-// its level to the pending bit while the source is not claimed; a claim clears the pending bit
-// and holds the source until the claiming context completes it, when the gateway samples the
-// level again (PLIC spec 1.0.0, "Interrupt Gateways").
+// Gateways behave as QEMU's, not as the PLIC spec's "Interrupt Gateways": every time a device
+// drives its line (IrqLine::set), the pending bit takes that level, claimed or not; a claim
+// clears the pending bit and holds the source until the claiming context completes it, and
+// completion does not sample the line again. A line that stays high after completion is
+// therefore not pending again until its device drives it again, which QEMU's devices (and
+// ours, see uart16550 and virtio/mmio_transport) do at each new interrupt event. Guests written
+// against QEMU rely on it: xv6-riscv before 2022 never acknowledges the 16550's THR-empty
+// interrupt, and a spec gateway re-delivers it forever (an interrupt storm; one hart never
+// gets past its scheduler).
 //
 // Ownership and threads: a Plic belongs to one machine and holds pointers to that machine's
 // harts, which must outlive it. Every entry point takes an internal lock, so devices may raise
