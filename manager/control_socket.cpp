@@ -175,7 +175,10 @@ json control_request_from_words(const std::vector<std::string>& words) {
   if (!command) throw ControlError("unknown command '" + words[0] + "' (try: help)");
   if (words.size() != command->args.size() + 1) {
     std::string usage = std::string(command->name);
-    for (auto& [arg, type] : command->args) usage += " " + std::string(arg);
+    for (auto& [arg, type] : command->args) {
+      usage += ' ';  // not " " + std::string(arg): GCC 12 -O3's false -Wrestrict (its bug 105329)
+      usage += arg;
+    }
     throw ControlError("usage: " + usage);
   }
   json req = {{"cmd", words[0]}};

@@ -1003,7 +1003,7 @@ TEST_CASE("Every engine agrees with interp on random instruction streams", "[loc
                          << (again.divergence ? *again.divergence : std::string("(no divergence?)")));
     }
     std::string list;
-    for (uint64_t seed : divergent) list += " " + std::to_string(seed);
+    for (uint64_t seed : divergent) list.append(" ").append(std::to_string(seed));
     INFO(engine << ": " << divergent.size() << " of " << seeds << " seeds diverged:" << list);
     CHECK(divergent.empty());
   }

@@ -375,7 +375,7 @@ TEST_CASE("switch: machines on different threads send concurrently", "[switch]")
   constexpr int kStations = 4, kFrames = 2000;
   std::vector<std::unique_ptr<Station>> stations;
   for (int i = 0; i < kStations; ++i)
-    stations.push_back(std::make_unique<Station>(sw, "lan", "s" + std::to_string(i)));
+    stations.push_back(std::make_unique<Station>(sw, "lan", std::string("s").append(std::to_string(i))));
   // Everyone announces itself, so later frames are unicast.
   for (int i = 0; i < kStations; ++i)
     stations[static_cast<size_t>(i)]->port->send(frame(kBroadcast, mac(static_cast<uint8_t>(i + 1))));
